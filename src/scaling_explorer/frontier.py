@@ -1,0 +1,152 @@
+"""Compute-optimal allocation: numeric iso-FLOP search, iso-lines, and the efficiency of a given (N, D).
+
+Each law carries its own closed-form ``compute_optimal``; this module adds what works for any
+law with a loss surface (a vectorised numeric search along the iso-FLOP curve, used to check
+the closed forms) and what the app and catalog need on top of a law.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import elementwise
+
+from ._checks import positive
+from .compute import tokens_for, training_flops
+
+# Central-difference step in ln N: truncation (~h**2) and round-off (~eps/h) errors both stay
+# near 1e-9 relative in N, well inside the 1e-6 the closed forms are checked to.
+_LOG_STEP = 1e-4
+# Budgets searched by compute_for_loss, in FLOPs: far wider than any model that exists.
+_LOG_C_BRACKET = (np.log(1e3), np.log(1e40))
+
+
+def _require_loss(law) -> None:
+    if not law.has_loss:
+        raise TypeError(f"{law.name} is an allocation law without a loss surface")
+
+
+def iso_flop_minimum(law, C):
+    """Numerically find the (N, D) that minimise ``law.loss`` at fixed C = 6ND FLOPs.
+
+    Vectorised over budgets: finds the root of d loss / d ln N along each iso-FLOP curve
+    with scipy's elementwise bracketing root finder.
+
+    Parameters
+    ----------
+    law : ParametricLaw or KaplanLaw
+        Any law with a loss surface.
+    C : array_like
+        Budgets in FLOPs.
+
+    Returns
+    -------
+    N, D : ndarray
+        Parameters and tokens at the minimum.
+    """
+    _require_loss(law)
+    C = positive("C (FLOPs)", C)
+    log_c6 = np.log(C / 6.0)
+
+    def slope(log_n, log_c6):
+        up, down = log_n + _LOG_STEP, log_n - _LOG_STEP
+        return (
+            law.loss(np.exp(up), np.exp(log_c6 - up)) - law.loss(np.exp(down), np.exp(log_c6 - down))
+        ) / (2 * _LOG_STEP)
+
+    # Generous bracket around N in [1, C/6] (at least one parameter and one token), where the
+    # minimum of any law falling in N and in D lies.
+    bracket = (np.full_like(log_c6, -20.0), log_c6 + 20.0)
+    result = elementwise.find_root(slope, bracket, args=(log_c6,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
+    if not np.all(result.success):
+        raise RuntimeError(f"iso-FLOP search failed for C = {C[~result.success]}")
+    N = np.exp(result.x)
+    return N, tokens_for(C, N)
+
+
+def optimal_loss(law, C):
+    """Loss L*(C) of the law's compute-optimal allocation at ``C`` FLOPs."""
+    _require_loss(law)
+    return law.loss(*law.compute_optimal(C))
+
+
+def compute_for_loss(law, L):
+    """FLOPs the law's optimal allocation needs to reach loss ``L``; NaN if out of reach.
+
+    Vectorised root of L*(C) = L in ln C over 1e3 to 1e40 FLOPs.
+    """
+    _require_loss(law)
+    L = positive("L (loss)", L)
+    lo, hi = _LOG_C_BRACKET
+
+    def gap(log_c, L):
+        return optimal_loss(law, np.exp(log_c)) - L
+
+    reachable = (gap(np.full_like(L, hi), L) < 0) & (gap(np.full_like(L, lo), L) > 0)
+    result = elementwise.find_root(
+        gap, (np.full_like(L, lo), np.full_like(L, hi)), args=(L,), tolerances=dict(xatol=1e-12, xrtol=1e-14)
+    )
+    return np.where(reachable & result.success, np.exp(result.x), np.nan)
+
+
+def iso_flop_line(C: float, N):
+    """Points (N, D) of the iso-FLOP line C = 6ND, for plotting."""
+    N = positive("N (parameters)", N)
+    return N, tokens_for(C, N)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """How a given (N, D) compares with a law's compute-optimal allocation at the same FLOPs.
+
+    Attributes
+    ----------
+    flops : ndarray
+        C = 6ND of the given allocation.
+    params_opt, tokens_opt : ndarray
+        The law's compute-optimal N and D at the same FLOPs.
+    tokens_per_param, tokens_per_param_opt : ndarray
+        D / N of the given and of the optimal allocation.
+    d_over_d_opt : ndarray
+        D / D_opt: below 1 the model saw fewer tokens than optimal (undertrained), above 1 more.
+    loss : ndarray
+        Predicted loss of the given allocation (NaN for allocation-only laws).
+    compute_for_same_loss : ndarray
+        FLOPs the optimal allocation needs to reach that loss (NaN for allocation-only laws).
+    efficiency : ndarray
+        compute_for_same_loss / flops: 1 means compute-optimal, 0.5 means half the compute was wasted.
+    """
+
+    flops: np.ndarray
+    params_opt: np.ndarray
+    tokens_opt: np.ndarray
+    tokens_per_param: np.ndarray
+    tokens_per_param_opt: np.ndarray
+    d_over_d_opt: np.ndarray
+    loss: np.ndarray
+    compute_for_same_loss: np.ndarray
+    efficiency: np.ndarray
+
+
+def allocation(law, N, D) -> Allocation:
+    """Compare (N parameters, D tokens) with ``law``'s compute-optimal allocation at C = 6ND."""
+    N, D = np.broadcast_arrays(positive("N (parameters)", N), positive("D (tokens)", D))
+    C = training_flops(N, D)
+    N_opt, D_opt = law.compute_optimal(C)
+    if law.has_loss:
+        loss = law.loss(N, D)
+        needed = compute_for_loss(law, loss)
+    else:
+        loss = needed = np.full_like(C, np.nan)
+    return Allocation(
+        flops=C,
+        params_opt=N_opt,
+        tokens_opt=D_opt,
+        tokens_per_param=D / N,
+        tokens_per_param_opt=D_opt / N_opt,
+        d_over_d_opt=D / D_opt,
+        loss=loss,
+        compute_for_same_loss=needed,
+        efficiency=needed / C,
+    )

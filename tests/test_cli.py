@@ -1,0 +1,63 @@
+"""The CLI, run as a user runs it: a subprocess, stdout/stderr and the exit status."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "scaling_explorer", *args], capture_output=True, text=True)
+
+
+def test_optimal_json_matches_reference():
+    out = run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert set(record) == {"law", "flops", "params", "tokens", "tokens_per_param", "loss"}
+    assert record["params"] == pytest.approx(7.23e10, rel=5e-3)  # reference A2 derived table
+    assert record["tokens"] == pytest.approx(1.33e12, rel=5e-3)
+    assert record["tokens_per_param"] == pytest.approx(18.4, rel=0.01)
+
+
+def test_optimal_allocation_law_has_null_loss():
+    record = json.loads(run("optimal", "--law", "hoffmann2022-approach1", "--flops", "1.21e20", "--json").stdout)
+    assert record["loss"] is None
+    assert record["params"] == pytest.approx(1e9, rel=0.025)  # Table 3 row: 1B at 1.21e20 FLOPs
+
+
+def test_loss_json():
+    record = json.loads(run("loss", "--law", "hoffmann2022-approach3", "--params", "70e9", "--tokens",
+                            "1.4e12", "--json").stdout)
+    assert record["flops"] == pytest.approx(5.88e23)
+    assert record["loss"] == pytest.approx(1.69 + 406.4 / 70e9**0.34 + 410.7 / 1.4e12**0.28)
+
+
+def test_laws_lists_presets_with_citations():
+    described = json.loads(run("laws", "--json").stdout)
+    assert [d["key"] for d in described] == ["kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2",
+                                             "hoffmann2022-approach3", "besiroglu2024"]
+    assert all("arXiv" in d["citation"] for d in described)
+    assert run("laws").returncode == 0
+
+
+@pytest.mark.parametrize("args", [
+    ["optimal", "--law", "gpt5", "--flops", "1e21"],
+    ["optimal", "--law", "besiroglu2024", "--flops", "0"],
+    ["optimal", "--law", "besiroglu2024", "--flops", "-1e21"],
+    ["optimal", "--law", "besiroglu2024", "--flops", "nan"],
+    ["optimal", "--law", "besiroglu2024", "--flops", "lots"],
+    ["optimal", "--law", "besiroglu2024"],
+    ["loss", "--law", "hoffmann2022-approach1", "--params", "1e9", "--tokens", "1e10"],
+    ["loss", "--law", "kaplan2020", "--params", "inf", "--tokens", "1e10"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_input_exits_2_with_one_line(args):
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scaling-explorer: error:"), out.stderr
+    assert "Traceback" not in out.stderr
