@@ -1,0 +1,80 @@
+"""Shared fixtures: a Voila server for the browser tests, Chromium for Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scaling_explorer.serve import voila_command
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def require(condition: bool, reason: str):
+    """Skip when something optional is absent on a user's machine; fail in CI, where it must be there."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI must not skip: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-gpu"]}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def voila_url(tmp_path_factory):
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("voila") / "voila.log").open("w")
+    proc = subprocess.Popen(voila_command(port=port), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:  # a static file: answers without starting a kernel
+            urllib.request.urlopen(url + "voila/static/voila.js", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        proc.wait()
+        log.close()
+        pytest.fail("voila did not start within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture
+def epoch_csv() -> Path:
+    """Epoch's reconstructed Chinchilla runs (no licence: read from ../shared, never copied)."""
+    path = SHARED_DATA / "epoch-chinchilla-figure4.csv"
+    require(path.exists(), f"{path} absent: download data/svg_extracted_data.csv from "
+                           "github.com/epoch-research/analyzing-chinchilla to run this test")
+    return path

@@ -1,0 +1,89 @@
+"""The widget app headless: controls write the state, views follow, bad input becomes a message."""
+
+import numpy as np
+import pytest
+
+from scaling_explorer.app import Explorer
+from scaling_explorer.laws import get_law
+
+
+@pytest.fixture(scope="module")
+def app():
+    return Explorer(raise_errors=False)
+
+
+def test_opens_on_chinchilla_budget_with_three_laws(app):
+    assert app.state.budget == pytest.approx(5.76e23, rel=1e-9)
+    assert app.controls.budget.value == pytest.approx(5.76e23, rel=1e-9)
+    assert app.state.shown == ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
+    assert all(app.plots.frontiers[k].get_visible() for k in app.state.shown)
+    assert not app.plots.frontiers["hoffmann2022-approach3"].get_visible()
+
+
+def test_slider_moves_iso_flop_line_and_optimum(app):
+    app.controls.budget.value = 1e22
+    N, D = app.plots.iso_flop.get_data()
+    np.testing.assert_allclose(6 * np.asarray(N) * np.asarray(D), 1e22)
+    star_N, star_D = app.plots.optimum["besiroglu2024"].get_data()
+    N_opt, D_opt = get_law("besiroglu2024").compute_optimal(1e22)
+    assert star_N[0] == pytest.approx(N_opt) and star_D[0] == pytest.approx(D_opt)
+    assert "1e+22 FLOPs" in app.numbers.widget.value
+    app.controls.budget.value = 5.76e23
+
+
+def test_ticking_a_law_shows_its_frontier_and_row(app):
+    app.controls.law_boxes["hoffmann2022-approach3"].value = True
+    assert app.plots.frontiers["hoffmann2022-approach3"].get_visible()
+    assert "Approach 3" in app.numbers.widget.value
+    labels = [t.get_text() for t in app.plots.legend.get_texts()]
+    assert any("Approach 3" in label for label in labels)
+    app.controls.law_boxes["hoffmann2022-approach3"].value = False
+
+
+def test_invalid_coefficient_shows_message_and_keeps_last_state(app):
+    app.controls.coef["alpha"].value = 0.0
+    assert "alpha" in app.controls.coef_message.value
+    assert app.state.overrides == {}
+    before = np.asarray(app.plots.frontiers["besiroglu2024"].get_xdata()).copy()
+    app.controls.coef["alpha"].value = 0.5  # a valid edit moves the frontier ...
+    assert app.controls.coef_message.value == ""
+    assert "besiroglu2024" in app.state.overrides
+    assert not np.allclose(app.plots.frontiers["besiroglu2024"].get_xdata(), before)
+    app.controls.reset.click()  # ... and reset restores the published law
+    assert app.state.overrides == {}
+    np.testing.assert_allclose(app.plots.frontiers["besiroglu2024"].get_xdata(), before)
+    assert app.controls.coef["alpha"].value == pytest.approx(0.3478)
+
+
+def test_filters_and_band_change_points(app):
+    n_all = sum(len(p.get_offsets()) for p in app.plots.points.values())
+    app.controls.architecture.value = "moe"
+    moe = sum(len(p.get_offsets()) for p in app.plots.points.values())
+    assert 0 < moe < n_all
+    app.controls.architecture.value = "all"
+    app.controls.band.value = 10
+    colours = app.plots.points["dense"].get_facecolors()
+    assert len(colours) == len(app.plots.points["dense"].get_offsets())
+    app.controls.band.value = 2
+
+
+def test_model_card_shows_source_and_undisclosed_reason(app):
+    app.controls.model.value = "Gopher"
+    assert "undertrained" in app.card.widget.value and "arxiv.org" in app.card.widget.value
+    app.controls.model.value = "GPT-4"
+    assert "undisclosed" in app.card.widget.value
+    app.controls.model.value = "Chinchilla"
+
+
+def test_bad_mfu_and_price_are_messages(app):
+    app.controls.price.value = -3
+    assert "price" in app.controls.hw_message.value
+    assert app.state.usd_per_gpu_hour == 2.0
+    app.controls.price.value = 2.5
+    assert app.controls.hw_message.value == ""
+
+
+def test_raise_errors_switch_lets_tests_see_errors():
+    strict = Explorer(raise_errors=True)
+    with pytest.raises(ValueError, match="alpha"):
+        strict.controls.coef["alpha"].value = -1.0

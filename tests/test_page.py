@@ -1,0 +1,71 @@
+"""The explorer page in a real browser: Voila on 127.0.0.1, headless Chromium via Playwright."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+ERROR_TEXT = re.compile(r"Traceback|Error|Exception")
+
+
+def _canvas_png(page):
+    return page.locator(".jupyter-matplotlib-canvas-div canvas").first.screenshot()
+
+
+def _budget_row(page):
+    return page.locator(".se-table").first.locator("tr", has_text="Epoch refit")
+
+
+def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(voila_url, timeout=90_000, wait_until="domcontentloaded")
+    app = page.locator(".se-app")
+    expect(app).to_be_visible(timeout=90_000)
+    expect(page.locator(".jupyter-matplotlib-canvas-div canvas").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".noUi-handle").first).to_be_visible()
+
+    # Opens on Chinchilla's budget; Epoch's refit gives N_opt = 72.3B, D_opt = 1.33T (reference A2).
+    row = _budget_row(page)
+    expect(row).to_contain_text(re.compile(r"72\.[23] B"), timeout=30_000)  # 7.225e10
+    expect(row).to_contain_text("1.33 T")
+    page.wait_for_timeout(1500)  # let the first frame arrive
+    before = _canvas_png(page)
+    page.screenshot(path=str(output_path) + "-initial.png", full_page=True)
+
+    # One step of the compute slider moves the numbers and the picture.
+    page.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    expect(row).not_to_contain_text(re.compile(r"72\.[23] B"), timeout=10_000)
+    expect(page.locator(".se-budget")).to_contain_text("6.46e+23")  # 10**(log10(5.76e23) + 0.05)
+    for _ in range(50):
+        if _canvas_png(page) != before:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the figure did not change after a slider step")
+
+    # Ticking a law adds its row to the numbers and its entry to the figure's legend.
+    table = page.locator(".se-table").first
+    expect(table).not_to_contain_text("Approach 3")
+    before = _canvas_png(page)
+    page.get_by_label("Hoffmann et al. 2022, Approach 3 (as printed)").check()
+    expect(table).to_contain_text("Approach 3", timeout=10_000)
+    for _ in range(80):
+        if _canvas_png(page) != before:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the figure did not change after ticking a law")
+
+    # An invalid coefficient gives a message beside the control, not a traceback.
+    page.get_by_text("Advanced: edit the loss law's coefficients").click()
+    alpha = page.locator(".widget-text", has_text="alpha").locator("input")
+    alpha.fill("0")
+    alpha.press("Enter")
+    expect(page.locator(".se-error")).to_contain_text("alpha", timeout=10_000)
+
+    page.screenshot(path=str(output_path) + "-after.png", full_page=True)
+    text = page.locator("body").inner_text()
+    assert not ERROR_TEXT.search(text), "Python error text on the page"
