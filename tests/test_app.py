@@ -1,5 +1,7 @@
 """The widget app headless: controls write the state, views follow, bad input becomes a message."""
 
+import datetime
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,43 @@ def test_raise_errors_switch_lets_tests_see_errors():
     strict = Explorer(raise_errors=True)
     with pytest.raises(ValueError, match="alpha"):
         strict.controls.coef["alpha"].value = -1.0
+
+
+def _runs_csv(law, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    lines = ["params,tokens,loss"]
+    for C in np.geomspace(1e18, 1e21, 5):
+        for N in law.compute_optimal(C)[0] * np.geomspace(0.1, 10, 9):
+            D = C / (6 * N)
+            lines.append(f"{N:.6g},{D:.6g},{float(law.loss(N, D)) * (1 + 0.01 * rng.standard_normal()):.6f}")
+    return "\n".join(lines).encode()
+
+
+def _upload(app, name: str, content: bytes):
+    """What the browser sends when a user picks a file."""
+    app.fit_panel.upload.value = ({"name": name, "type": "text/csv", "size": len(content),
+                                   "last_modified": datetime.datetime(2026, 1, 1), "content": memoryview(content)},)
+
+
+def test_upload_fits_and_adds_the_law_with_its_band():
+    from scaling_explorer.laws import ParametricLaw
+
+    app = Explorer(raise_errors=True)
+    truth = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    app.fit_panel.resamples.value = 100
+    _upload(app, "runs.csv", _runs_csv(truth))
+    assert app.fit_panel.upload.value == ()  # the bytes are not kept in the widget
+    fitted = app.state.law("fit")
+    assert fitted.alpha == pytest.approx(truth.alpha, abs=0.05)
+    assert "fit" in app.state.shown and app.controls.law_boxes["fit"].value
+    assert app.plots.fit_band.get_visible()
+    assert "95% interval" in app.fit_panel.report.value
+    assert len(app.plots.fit_band.get_xy()) > 10
+    assert len(app.fit_panel.points.get_offsets()) == 45
+
+
+def test_bad_upload_lists_problems_without_raising():
+    app = Explorer(raise_errors=False)
+    _upload(app, "bad.csv", b"params,loss\n1,-2\n")
+    assert "tokens" in app.fit_panel.message.value
+    assert app.state.fit_result is None

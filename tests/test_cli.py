@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 
@@ -61,3 +62,45 @@ def test_bad_input_exits_2_with_one_line(args):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("scaling-explorer: error:"), out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _synthetic_runs(path, seed=0):
+    """Runs from a known law with 1% noise, on five iso-FLOP budgets."""
+    from scaling_explorer.laws import ParametricLaw
+
+    law = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for C in np.geomspace(1e18, 1e21, 5):
+        for N in np.geomspace(*law.compute_optimal(C)[0] * np.array([0.1, 10]), 9):
+            D = C / (6 * N)
+            rows.append((N, D, float(law.loss(N, D)) * (1 + 0.01 * rng.standard_normal())))
+    path.write_text("params,tokens,loss\n" + "\n".join(f"{n:.6g},{d:.6g},{loss:.6f}" for n, d, loss in rows))
+    return law
+
+
+def test_fit_json_has_coefficients_and_intervals(tmp_path):
+    truth = _synthetic_runs(tmp_path / "runs.csv")
+    out = run("fit", str(tmp_path / "runs.csv"), "--bootstrap", "50", "--seed", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert {"E", "A", "B", "alpha", "beta", "ci"} <= set(record)
+    assert record["E"] == pytest.approx(truth.E, rel=0.05)
+    assert record["alpha"] == pytest.approx(truth.alpha, abs=0.05)
+    for key in ("E", "A", "B", "alpha", "beta"):
+        low, high = record["ci"][key]
+        assert low <= record[key] <= high
+
+
+@pytest.mark.parametrize("content", ["params,loss\n1,2\n", "not,a\x00csv\xff", ""])
+def test_fit_bad_file_exits_2(tmp_path, content):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content.encode("latin-1"))
+    out = run("fit", str(path))
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_fit_negative_bootstrap_exits_2(tmp_path):
+    _synthetic_runs(tmp_path / "runs.csv")
+    assert run("fit", str(tmp_path / "runs.csv"), "--bootstrap", "-5").returncode == 2

@@ -69,3 +69,40 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
     page.screenshot(path=str(output_path) + "-after.png", full_page=True)
     text = page.locator("body").inner_text()
     assert not ERROR_TEXT.search(text), "Python error text on the page"
+
+
+def test_upload_runs_shows_fit_without_traceback(page, voila_url, output_path, tmp_path):
+    from scaling_explorer.laws import ParametricLaw
+
+    law = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    lines = ["params,tokens,loss"]
+    for C in (1e18, 1e19, 1e20, 1e21):
+        for k in range(-4, 5):
+            N = law.compute_optimal(C)[0] * 10 ** (k / 4)
+            lines.append(f"{N:.6g},{C / (6 * N):.6g},{float(law.loss(N, C / (6 * N))):.6f}")
+    runs = tmp_path / "runs.csv"
+    runs.write_text("\n".join(lines))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("params,loss\n1,abc\n")
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(voila_url, timeout=90_000, wait_until="domcontentloaded")
+    expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
+    page.get_by_text("Fit your own runs").click()
+    button = page.get_by_role("button", name="Upload runs (CSV)")
+
+    def upload(path):
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        chooser.value.set_files(str(path))
+
+    upload(bad)
+    expect(page.locator(".se-error")).to_contain_text("tokens", timeout=20_000)
+    upload(runs)
+    report = page.locator(".se-report")
+    expect(report).to_contain_text("95% interval", timeout=60_000)
+    expect(report).to_contain_text("alpha")
+    expect(page.locator(".se-table").first).to_contain_text("fit to 36 runs")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(output_path) + "-fit.png", full_page=True)
+    assert not ERROR_TEXT.search(page.locator("body").inner_text())

@@ -132,23 +132,13 @@ def cmd_models(args) -> None:
 
 
 def cmd_fit(args) -> None:
-    from .fit import bootstrap_approach3, fit_approach3, read_runs
+    from .fit import fit_approach3, read_runs
 
-    runs = read_runs(args.runs)
-    result = fit_approach3(runs, exclude_highest_loss=args.exclude_highest_loss)
-    boot = None
-    if args.bootstrap:
-        boot = bootstrap_approach3(runs, n_resamples=args.bootstrap, seed=args.seed,
-                                   exclude_highest_loss=args.exclude_highest_loss)
-    if args.json:
-        out = result.to_dict()
-        if boot is not None:
-            out["ci"] = boot.to_dict()["ci"]
-        print(json.dumps(out))
-    else:
-        print(result.report())
-        if boot is not None:
-            print(boot.report())
+    if args.bootstrap < 0 or args.exclude_highest_loss < 0:
+        raise CliError("--bootstrap and --exclude-highest-loss must be 0 or more")
+    result = fit_approach3(read_runs(args.runs), exclude_highest_loss=args.exclude_highest_loss,
+                           n_bootstrap=args.bootstrap, seed=args.seed)
+    print(json.dumps(result.to_dict()) if args.json else result.report())
 
 
 def cmd_serve(args) -> None:

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .compute import FLOPS_PER_PARAM_TOKEN
-from .laws import AllocationLaw, FittedRange, ParametricLaw
+from .laws import AllocationLaw, FittedRange, ParametricLaw, parametric_optimum
 
 N_PARAMETERS = 5  # E, A, B, alpha, beta
 HUBER_DELTA = 1e-3  # Hoffmann et al. 2022, App. D.2; Besiroglu et al. 2024 keep it (summed, not averaged)
@@ -194,7 +194,8 @@ def _as_runs(runs) -> pd.DataFrame:
     return read_runs(runs)
 
 
-def _drop_highest_loss(runs: pd.DataFrame, k: int) -> pd.DataFrame:
+def drop_highest_loss(runs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``runs`` without its ``k`` highest-loss rows (ties broken by order), as the fit uses them."""
     if k < 0 or k != int(k):
         raise ValueError(f"exclude_highest_loss must be a non-negative integer, got {k!r}")
     if k == 0:
@@ -405,6 +406,24 @@ class Bootstrap:
     at_flops: float
     n_converged: int
 
+    def frontier_interval(self, C, level: float = 95.0):
+        """Percentile band of the compute-optimal (N, D) across resamples, for budgets ``C`` (FLOPs).
+
+        Returns
+        -------
+        N_low, N_high, D_low, D_high : ndarray
+            Along each iso-FLOP line a larger N_opt means a smaller D_opt, so (N_low, D_high)
+            and (N_high, D_low) trace the two edges of the band.
+        """
+        C = np.asarray(C, dtype=float)[None, :]
+        s = {k: np.asarray(v)[:, None] for k, v in self.samples.items()}
+        ok = np.all([np.isfinite(s[k][:, 0]) & (s[k][:, 0] > 0) for k in _NAMES], axis=0)
+        N, D = parametric_optimum(C, s["A"][ok], s["B"][ok], s["alpha"][ok], s["beta"][ok])
+        tail = (100.0 - level) / 2
+        N_low, N_high = np.percentile(N, [tail, 100 - tail], axis=0)
+        D_low, D_high = np.percentile(D, [tail, 100 - tail], axis=0)
+        return N_low, N_high, D_low, D_high
+
     def to_dict(self) -> dict:
         """JSON-ready: {name: {"estimate", "se", "low", "high"}} plus counts."""
         out = {k: {"estimate": self.estimate[k], "se": self.se[k], "low": self.ci[k][0], "high": self.ci[k][1]}
@@ -603,7 +622,7 @@ def fit_approach3(
     -------
     Approach3Fit
     """
-    runs = _drop_highest_loss(_as_runs(runs), exclude_highest_loss)
+    runs = drop_highest_loss(_as_runs(runs), exclude_highest_loss)
     if len(runs) < N_PARAMETERS:
         raise RunsError([f"too few runs: {len(runs)}, need at least {N_PARAMETERS}"])
     design = _Design.from_runs(runs)
@@ -637,12 +656,8 @@ def fit_approach3(
 
 def _derived(E, A, B, alpha, beta, at_flops):
     """a, N_opt, D_opt, D/N at ``at_flops`` for arrays of coefficients (Hoffmann et al. 2022, eq. 4)."""
-    a = beta / (alpha + beta)
-    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
-    budget = at_flops / FLOPS_PER_PARAM_TOKEN
-    N = G * budget**a
-    D = budget ** (alpha / (alpha + beta)) / G
-    return {"a": a, "N_opt": N, "D_opt": D, "tokens_per_param": D / N}
+    N, D = parametric_optimum(at_flops, A, B, alpha, beta)
+    return {"a": beta / (alpha + beta), "N_opt": N, "D_opt": D, "tokens_per_param": D / N}
 
 
 def bootstrap_approach3(
@@ -677,7 +692,7 @@ def bootstrap_approach3(
     -------
     Bootstrap
     """
-    runs = _drop_highest_loss(_as_runs(runs), exclude_highest_loss)
+    runs = drop_highest_loss(_as_runs(runs), exclude_highest_loss)
     if fit is None:
         fit = fit_approach3(runs, delta=delta)
     design = _Design.from_runs(runs)

@@ -50,6 +50,18 @@ def _check_coefficients(**coefficients: float) -> None:
             raise ValueError(f"coefficient {name} must be positive and finite, got {value!r}")
 
 
+def parametric_optimum(C, A, B, alpha, beta):
+    """Closed-form compute-optimal (N, D) of E + A/N**alpha + B/D**beta under C = 6ND (Hoffmann eq. 4).
+
+    N_opt = G (C/6)**a and D_opt = (C/6)**b / G with G = (alpha A / (beta B))**(1/(alpha+beta)),
+    a = beta/(alpha+beta), b = alpha/(alpha+beta). Broadcasts over budgets and coefficients alike
+    (the bootstrap evaluates it for thousands of coefficient sets at once).
+    """
+    G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    budget = C / FLOPS_PER_PARAM_TOKEN
+    return G * budget ** (beta / (alpha + beta)), budget ** (alpha / (alpha + beta)) / G
+
+
 @dataclass(frozen=True)
 class ParametricLaw:
     """Chinchilla-form loss L(N, D) = E + A / N**alpha + B / D**beta (Hoffmann et al. 2022, eq. 2).
@@ -95,14 +107,8 @@ class ParametricLaw:
         return self.E + self.A / N**self.alpha + self.B / D**self.beta
 
     def compute_optimal(self, C):
-        """Loss-minimising (N, D) under C = 6ND FLOPs; closed form of Hoffmann et al. 2022, eq. 4.
-
-        N_opt = G (C/6)**a and D_opt = (C/6)**b / G with G = (alpha A / (beta B))**(1/(alpha+beta)).
-        """
-        C = positive("C (FLOPs)", C)
-        G = (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
-        budget = C / FLOPS_PER_PARAM_TOKEN
-        return G * budget**self.a, budget**self.b / G
+        """Loss-minimising (N, D) under C = 6ND FLOPs (:func:`parametric_optimum`)."""
+        return parametric_optimum(positive("C (FLOPs)", C), self.A, self.B, self.alpha, self.beta)
 
     def tokens_for_loss(self, N, L):
         """Tokens D with loss(N, D) = L; NaN where N alone cannot reach L (the iso-loss curve)."""

@@ -122,7 +122,8 @@ class Controls:
         self._loading_coefficients = False
         state.observe(self._load_coefficients, ["surface", "overrides"])
         state.observe(self._show_budget, ["budget", "hardware", "mfu"])
-        state.observe(lambda c: self._rebuild_law_boxes(), "fitted")
+        state.observe(self._on_fit, "fit_result")
+        state.observe(self._sync_law_boxes, "shown")
         self._load_coefficients()
         self._show_budget()
 
@@ -149,7 +150,26 @@ class Controls:
             self.law_boxes[key] = box
         self.laws_box.children = list(self.law_boxes.values())
 
+    def _on_fit(self, change=None):
+        """A new fit: offer it as a law and as the loss law of the contours."""
+        self._rebuild_law_boxes()
+        options = [(laws.get_law(k).name, k) for k, law in laws.PRESETS.items() if law.has_loss]
+        if self.state.fit_result is not None:
+            options.append((self.state.fit_result.law.name, FIT_KEY))
+        self.surface.options = options
+        self.surface.value = self.state.surface if self.state.surface in dict(options).values() else options[0][1]
+
+    def _sync_law_boxes(self, change=None):
+        self._syncing = True  # our own writes: do not echo them back into the state
+        try:
+            for key, box in self.law_boxes.items():
+                box.value = key in self.state.shown
+        finally:
+            self._syncing = False
+
     def _on_law_toggle(self, change):
+        if getattr(self, "_syncing", False):
+            return
         shown = tuple(k for k, box in self.law_boxes.items() if box.value)
         self._write("shown", shown, self.laws_message)
 
@@ -179,7 +199,7 @@ class Controls:
         if self._loading_coefficients:  # our own write, not the user's
             return
         key = self.state.surface
-        base = laws.get_law(key) if key != FIT_KEY else self.state.fitted
+        base = laws.get_law(key) if key != FIT_KEY else self.state.fit_result.law
         values = {name: float(box.value) for name, box in self.coef.items()}
 
         def apply():

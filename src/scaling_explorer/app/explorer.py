@@ -8,6 +8,7 @@ from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
 
 from .controls import Controls, ErrorSink
+from .fitpanel import FitPanel
 from .state import ExplorerState
 from .views import ModelCardView, NumbersView, PlotsView
 
@@ -23,6 +24,7 @@ STYLE = """
 .se-budget { margin: 4px 0 6px 0; }
 .se-table { border-collapse: collapse; margin-top: 4px; }
 .se-table th, .se-table td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: right; }
+.se-report { font-family: monospace; font-size: 12px; line-height: 1.35; white-space: pre; margin: 0; }
 .se-table th:first-child, .se-table td:first-child { text-align: left; }
 </style>
 """
@@ -81,8 +83,10 @@ class Explorer:
             self.plots = PlotsView(self.state, self.figure)
         self.numbers = NumbersView(self.state, w.HTML())
         self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(max_width="640px")))
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION)])
+        self.fit_panel = FitPanel(self.state, self.errors, _canvas(figsize=(4.6, 3.6)))
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel()])
         explanation.set_title(0, "What am I looking at?")
+        explanation.set_title(1, "Fit your own runs")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))

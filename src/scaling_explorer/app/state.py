@@ -27,8 +27,8 @@ class ExplorerState(t.HasTraits):
         Key of the loss law that draws the contours, the shading and the model status.
     overrides : dict
         Key -> ParametricLaw with coefficients edited in the advanced section.
-    fitted : ParametricLaw or None
-        A law fitted to the user's uploaded runs, available as key ``"fit"``.
+    fit_result : Approach3Fit or None
+        A fit to the user's uploaded runs; its law is available as key ``"fit"``.
     band_factor : float
         A model is near-optimal when D / D_opt lies within [1/band_factor, band_factor].
     """
@@ -37,7 +37,7 @@ class ExplorerState(t.HasTraits):
     shown = t.Tuple(default_value=DEFAULT_SHOWN)
     surface = t.Unicode("besiroglu2024")
     overrides = t.Dict()
-    fitted = t.Any(None)
+    fit_result = t.Any(None)
     band_factor = t.Float(2.0)
     years = t.Tuple(t.Int(), t.Int(), default_value=(2019, 2025))
     weights = t.Enum(["all", "open", "closed"], default_value="all")
@@ -77,14 +77,14 @@ class ExplorerState(t.HasTraits):
     def law(self, key: str):
         """The law behind ``key``: the user's fit, an edited copy, or the preset."""
         if key == FIT_KEY:
-            if self.fitted is None:
+            if self.fit_result is None:
                 raise ValueError("no fitted law yet: upload runs first")
-            return self.fitted
+            return self.overrides.get(key) or self.fit_result.law
         return self.overrides.get(key) or laws.get_law(key)
 
     def available(self) -> list[str]:
         """Keys the user can choose from: the presets, plus ``"fit"`` once a fit exists."""
-        return [*laws.PRESETS, *([FIT_KEY] if self.fitted is not None else [])]
+        return [*laws.PRESETS, *([FIT_KEY] if self.fit_result is not None else [])]
 
     @property
     def band(self) -> tuple[float, float]:

@@ -123,7 +123,7 @@ class PlotsView:
         self.blitter = Blitter(figure, [self.iso_flop, self.iso_flop_text, self.budget_line,
                                         *self.optimum.values(), *self.loss_optimum.values()])
         state.observe(self._on_budget, "budget")
-        state.observe(self._on_background, ["shown", "surface", "overrides", "fitted", "band_factor", "years",
+        state.observe(self._on_background, ["shown", "surface", "overrides", "fit_result", "band_factor", "years",
                                             "weights", "architecture", "selected"])
         self.refresh()
 
@@ -139,6 +139,8 @@ class PlotsView:
         self.contour_text = [ax.text(1, 1, "", fontsize=7.5, color="#777777", ha="center", va="top",
                                      clip_on=True) for _ in CONTOUR_BUDGETS]
         self.frontiers = {key: ax.plot([], [], lw=2.2, zorder=3, **LAW_STYLE[key])[0] for key in LAW_STYLE}
+        self.fit_band = ax.fill([1, 2, 2], [1, 1, 2], color=LAW_STYLE[FIT_KEY]["color"], alpha=0.2, lw=0,
+                                zorder=2, label="fit: 95% bootstrap band")[0]
         self.points = {arch: ax.scatter([], [], s=34, marker=m, edgecolors="white", linewidths=0.6, zorder=4)
                        for arch, m in (("dense", "o"), ("moe", "D"))}
         self.highlight = ax.plot([], [], "o", ms=14, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
@@ -222,6 +224,7 @@ class PlotsView:
                 if law.has_loss:
                     self.loss_curves[key].set_data(C_PLOT, frontier.optimal_loss(law, C_PLOT))
                     self.loss_curves[key].set_visible(True)
+        self._update_fit_band()
         # Published models.
         models = self.visible_models()
         for arch, points in self.points.items():
@@ -241,6 +244,14 @@ class PlotsView:
         self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
         self._update_legend()
 
+    def _update_fit_band(self):
+        fit = self.state.fit_result
+        show = FIT_KEY in self.state.shown and fit is not None and fit.bootstrap is not None
+        self.fit_band.set_visible(show)
+        if show:
+            N_low, N_high, D_low, D_high = fit.bootstrap.frontier_interval(C_GRID)
+            self.fit_band.set_xy(np.column_stack([np.r_[N_low, N_high[::-1]], np.r_[D_high, D_low[::-1]]]))
+
     def _update_loss_ylim(self, models):
         values = [c.get_ydata() for c in self.loss_curves.values() if c.get_visible()]
         values.append(models["loss"].to_numpy())
@@ -252,6 +263,8 @@ class PlotsView:
     def _update_legend(self):
         s = self.state
         handles = [self.frontiers[k] for k in s.shown]
+        if self.fit_band.get_visible():
+            handles.append(self.fit_band)
         handles += [Line2D([], [], ls="none", marker="o", color=STATUS_COLOR[k], mec="white", ms=8,
                            label=f"{k} model") for k in (UNDERTRAINED, NEAR_OPTIMAL, OVERTRAINED)]
         handles += [Line2D([], [], ls="none", marker="D", color="#888888", ms=6, label="MoE (active params)"),
@@ -293,7 +306,7 @@ class NumbersView:
     def __init__(self, state: ExplorerState, widget):
         self.state = state
         self.widget = widget
-        state.observe(self.refresh, ["budget", "shown", "overrides", "fitted", "hardware", "mfu",
+        state.observe(self.refresh, ["budget", "shown", "overrides", "fit_result", "hardware", "mfu",
                                      "usd_per_gpu_hour"])
         self.refresh()
 
@@ -335,7 +348,7 @@ class ModelCardView:
     def __init__(self, state: ExplorerState, widget):
         self.state = state
         self.widget = widget
-        state.observe(self.refresh, ["selected", "shown", "overrides", "fitted", "band_factor"])
+        state.observe(self.refresh, ["selected", "shown", "overrides", "fit_result", "band_factor"])
         self.refresh()
 
     def refresh(self, change=None):
