@@ -129,3 +129,16 @@ def test_bad_upload_lists_problems_without_raising():
     _upload(app, "bad.csv", b"params,loss\n1,-2\n")
     assert "tokens" in app.fit_panel.message.value
     assert app.state.fit_result is None
+
+
+def test_clicking_a_point_selects_its_model():
+    from matplotlib.backend_bases import MouseEvent
+
+    app = Explorer(raise_errors=True)
+    app.figure.canvas.draw()
+    names = app.plots.point_names["dense"]
+    i = names.index("Gopher")
+    x, y = app.plots.ax.transData.transform(app.plots.points["dense"].get_offsets()[i])
+    MouseEvent("button_press_event", app.figure.canvas, x, y, button=1)._process()
+    assert app.state.selected == "Gopher"
+    assert "Gopher" in app.card.widget.value and app.controls.model.value == "Gopher"

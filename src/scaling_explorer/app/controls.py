@@ -98,6 +98,7 @@ class Controls:
         self.model = w.Dropdown(options=names, value=state.selected, description="Model card", layout=full,
                                 style=style)
         self.model.observe(lambda c: self._write("selected", c["new"], self.filter_message), "value")
+        state.observe(lambda c: setattr(self.model, "value", c["new"]), "selected")  # a click on a point
 
         self.hardware = w.Dropdown(options=[(hw.name, k) for k, hw in compute.HARDWARE.items()],
                                    value=state.hardware, description="Hardware", layout=full, style=style)

@@ -141,8 +141,11 @@ class PlotsView:
         self.frontiers = {key: ax.plot([], [], lw=2.2, zorder=3, **LAW_STYLE[key])[0] for key in LAW_STYLE}
         self.fit_band = ax.fill([1, 2, 2], [1, 1, 2], color=LAW_STYLE[FIT_KEY]["color"], alpha=0.2, lw=0,
                                 zorder=2, label="fit: 95% bootstrap band")[0]
-        self.points = {arch: ax.scatter([], [], s=34, marker=m, edgecolors="white", linewidths=0.6, zorder=4)
+        self.points = {arch: ax.scatter([], [], s=34, marker=m, edgecolors="white", linewidths=0.6, zorder=4,
+                                        picker=True, pickradius=5)
                        for arch, m in (("dense", "o"), ("moe", "D"))}
+        self.point_names = {arch: [] for arch in self.points}
+        self.fig.canvas.mpl_connect("pick_event", self._on_pick)
         self.highlight = ax.plot([], [], "o", ms=14, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
         self.labels = []
         self.iso_flop = ax.plot([], [], color="#333333", lw=1.3, ls=(0, (5, 3)), zorder=2)[0]
@@ -184,6 +187,12 @@ class PlotsView:
         self._update_background()
         self._update_budget_artists()
         self.fig.canvas.draw_idle()
+
+    def _on_pick(self, event):
+        """Clicking a model's point selects it (its card opens below the plots)."""
+        for arch, points in self.points.items():
+            if event.artist is points and len(event.ind):
+                self.state.selected = self.point_names[arch][event.ind[0]]
 
     def _on_background(self, change=None):
         self.refresh()
@@ -231,6 +240,7 @@ class PlotsView:
             m = models[models["architecture"].fillna("dense") == arch]
             points.set_offsets(np.column_stack([m["compute_params"], m["tokens"]]) if len(m) else np.empty((0, 2)))
             points.set_facecolors([STATUS_COLOR[x] for x in m["status"]])
+            self.point_names[arch] = m["name"].tolist()
         self.loss_points.set_offsets(np.column_stack([models["flops"], models["loss"]]) if len(models)
                                      else np.empty((0, 2)))
         self.loss_points.set_facecolors([STATUS_COLOR[x] for x in models["status"]])
