@@ -20,8 +20,10 @@ def test_committed_without_outputs(path):
 def test_runs_top_to_bottom(path):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    warnings = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr" and "Warning" in o.text]
+    assert not warnings, f"{path.name} prints warnings a student would see: {warnings}"
     if path.name == "explorer.ipynb":
         mimes = {k for c in nb.cells for o in c.outputs for k in o.get("data", {})}
         assert "application/vnd.jupyter.widget-view+json" in mimes

@@ -338,7 +338,10 @@ def _batched_lbfgs(theta, fg, *, maxiter: int, gtol: float, memory: int = 8, pru
         sv = new_theta - theta[rows]
         yv = new_g - g[rows]
         sy = np.einsum("ij,ij->i", sv, yv)
+        # Keep a curvature pair only if s.y is clearly positive; an underflowing |s||y| would let a
+        # subnormal s.y through, whose inverse overflows.
         good = ok & (sy > 1e-12 * np.sqrt(np.einsum("ij,ij->i", sv, sv) * np.einsum("ij,ij->i", yv, yv)))
+        good &= sy > 1e-150
         s_hist[rows, slot] = np.where(good[:, None], sv, 0.0)
         y_hist[rows, slot] = np.where(good[:, None], yv, 0.0)
         rho[rows, slot] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
