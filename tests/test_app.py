@@ -92,13 +92,10 @@ def test_raise_errors_switch_lets_tests_see_errors():
 
 
 def _runs_csv(law, seed=0) -> bytes:
-    rng = np.random.default_rng(seed)
-    lines = ["params,tokens,loss"]
-    for C in np.geomspace(1e18, 1e21, 5):
-        for N in law.compute_optimal(C)[0] * np.geomspace(0.1, 10, 9):
-            D = C / (6 * N)
-            lines.append(f"{N:.6g},{D:.6g},{float(law.loss(N, D)) * (1 + 0.01 * rng.standard_normal()):.6f}")
-    return "\n".join(lines).encode()
+    from scaling_explorer.fit import synthetic_runs
+
+    runs = synthetic_runs(law, np.geomspace(1e18, 1e21, 5), span=10, seed=seed)
+    return runs[["params", "tokens", "loss"]].to_csv(index=False).encode()
 
 
 def _upload(app, name: str, content: bytes):

@@ -65,17 +65,13 @@ def test_bad_input_exits_2_with_one_line(args):
 
 
 def _synthetic_runs(path, seed=0):
-    """Runs from a known law with 1% noise, on five iso-FLOP budgets."""
+    """Runs from a known law with 1% noise on five iso-FLOP budgets, written as a user's CSV."""
+    from scaling_explorer.fit import synthetic_runs
     from scaling_explorer.laws import ParametricLaw
 
     law = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for C in np.geomspace(1e18, 1e21, 5):
-        for N in np.geomspace(*law.compute_optimal(C)[0] * np.array([0.1, 10]), 9):
-            D = C / (6 * N)
-            rows.append((N, D, float(law.loss(N, D)) * (1 + 0.01 * rng.standard_normal())))
-    path.write_text("params,tokens,loss\n" + "\n".join(f"{n:.6g},{d:.6g},{loss:.6f}" for n, d, loss in rows))
+    synthetic_runs(law, np.geomspace(1e18, 1e21, 5), span=10, seed=seed)[["params", "tokens", "loss"]].to_csv(
+        path, index=False)
     return law
 
 

@@ -27,19 +27,6 @@ EPOCH_SE = {"E": 0.0257, "alpha": 0.0154, "beta": 0.0206}  # same notebook
 TRUE = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37, name="synthetic truth")
 
 
-def iso_flop_runs(law, budgets, per_budget, span, sigma, seed):
-    """Runs on iso-FLOP lines: N from N_opt/span to N_opt*span, D = C/6N, loss * exp(sigma * noise)."""
-    rng = np.random.default_rng(seed)
-    frames = []
-    for C in budgets:
-        N_opt, _ = law.compute_optimal(C)
-        N = N_opt * np.geomspace(1 / span, span, per_budget)
-        D = C / (6 * N)
-        loss = law.loss(N, D) * np.exp(sigma * rng.standard_normal(per_budget))
-        frames.append(pd.DataFrame({"params": N, "tokens": D, "loss": loss}))
-    return pd.concat(frames, ignore_index=True)
-
-
 def summed_huber(p, runs, delta=1e-3):
     """Hoffmann App. D.2 objective written out independently of the package (scipy's logsumexp)."""
     a, b, e, alpha, beta = p
@@ -69,7 +56,7 @@ def epoch_fit(epoch_runs):
 
 @pytest.fixture(scope="module")
 def synthetic_runs():
-    return iso_flop_runs(TRUE, np.geomspace(1e18, 1e22, 9), 12, 10.0, 0.003, seed=0)
+    return F.synthetic_runs(TRUE, np.geomspace(1e18, 1e22, 9), per_budget=12, span=10.0, sigma=0.003, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +179,7 @@ def test_bootstrap_matches_epoch_uncertainty(epoch_runs, epoch_fit):
 
 
 def test_approach2_recovers_exponent():
-    runs = iso_flop_runs(TRUE, np.geomspace(6e18, 3e21, 9), 15, 4.0, 0.002, seed=1)
+    runs = F.synthetic_runs(TRUE, np.geomspace(6e18, 3e21, 9), per_budget=15, span=4.0, sigma=0.002, seed=1)
     fit = F.fit_approach2(runs)
     assert len(fit.budgets) == 9
     assert fit.a == pytest.approx(TRUE.a, abs=0.01)
@@ -203,7 +190,7 @@ def test_approach2_recovers_exponent():
 
 
 def test_approach2_budget_column_and_skips():
-    runs = iso_flop_runs(TRUE, np.geomspace(6e18, 3e21, 4), 7, 4.0, 0.0, seed=0)
+    runs = F.synthetic_runs(TRUE, np.geomspace(6e18, 3e21, 4), per_budget=7, span=4.0, sigma=0.0, seed=0)
     runs["budget"] = np.repeat(["b1", "b2", "b3", "b4"], 7)
     runs = pd.concat([runs, runs.iloc[:2].assign(budget="tiny")], ignore_index=True)
     fit = F.fit_approach2(runs, budget_column="budget")

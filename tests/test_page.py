@@ -72,16 +72,12 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
 
 
 def test_upload_runs_shows_fit_without_traceback(page, voila_url, output_path, tmp_path):
+    from scaling_explorer.fit import synthetic_runs
     from scaling_explorer.laws import ParametricLaw
 
     law = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
-    lines = ["params,tokens,loss"]
-    for C in (1e18, 1e19, 1e20, 1e21):
-        for k in range(-4, 5):
-            N = law.compute_optimal(C)[0] * 10 ** (k / 4)
-            lines.append(f"{N:.6g},{C / (6 * N):.6g},{float(law.loss(N, C / (6 * N))):.6f}")
     runs = tmp_path / "runs.csv"
-    runs.write_text("\n".join(lines))
+    synthetic_runs(law, [1e18, 1e19, 1e20, 1e21], sigma=0.0)[["params", "tokens", "loss"]].to_csv(runs, index=False)
     bad = tmp_path / "bad.csv"
     bad.write_text("params,loss\n1,abc\n")
 
