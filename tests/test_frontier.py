@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaling_explorer.frontier import allocation, compute_for_loss, iso_flop_line, iso_flop_minimum, optimal_loss
+from scaling_explorer.frontier import (
+    allocation,
+    band_edge,
+    compute_for_loss,
+    iso_flop_line,
+    iso_flop_minimum,
+    optimal_loss,
+)
 from scaling_explorer.laws import ParametricLaw, get_law
 
 PARAMETRIC = ["hoffmann2022-approach3", "besiroglu2024"]
@@ -113,3 +120,11 @@ def test_iso_flop_line():
 def test_numeric_search_rejects_allocation_laws():
     with pytest.raises(TypeError, match="allocation"):
         iso_flop_minimum(get_law("hoffmann2022-approach1"), 1e21)
+
+
+@pytest.mark.parametrize("ratio", [0.5, 2.0])
+def test_band_edge_is_where_classification_switches(ratio):
+    law = get_law("besiroglu2024")
+    N, D = band_edge(law, BUDGETS, ratio)
+    np.testing.assert_allclose(6 * N * D, BUDGETS)
+    np.testing.assert_allclose(allocation(law, N, D).d_over_d_opt, ratio)

@@ -96,6 +96,16 @@ def iso_flop_line(C: float, N):
     return N, tokens_for(C, N)
 
 
+def band_edge(law, C, ratio: float):
+    """Points (N, D) that spend ``C`` FLOPs with D / D_opt = ``ratio``: an edge of the near-optimal band.
+
+    At fixed C = 6ND, D = ratio * D_opt means N = N_opt / ratio; traced over many budgets this is
+    the curve that separates, e.g., undertrained models (D / D_opt < ratio) from the rest.
+    """
+    N_opt, D_opt = law.compute_optimal(C)
+    return N_opt / ratio, D_opt * ratio
+
+
 @dataclass(frozen=True)
 class Allocation:
     """How a given (N, D) compares with a law's compute-optimal allocation at the same FLOPs.

@@ -218,9 +218,10 @@ class PlotsView:
                 text.set_text("")
         # Shading from the surface law's band edges, traced along its frontier.
         low, high = s.band
-        N_opt, D_opt = surface.compute_optimal(C_GRID)
-        self.under.set_data(N_opt / low, np.full_like(N_opt, D_LIM[0] / 10), D_opt * low)
-        self.over.set_data(N_opt / high, D_opt * high, np.full_like(N_opt, D_LIM[1] * 10))
+        N_low, D_low = frontier.band_edge(surface, C_GRID, low)
+        N_high, D_high = frontier.band_edge(surface, C_GRID, high)
+        self.under.set_data(N_low, np.full_like(N_low, D_LIM[0] / 10), D_low)
+        self.over.set_data(N_high, D_high, np.full_like(N_high, D_LIM[1] * 10))
         # Frontiers and optimal-loss curves of the shown laws.
         for key, line in self.frontiers.items():
             shown = key in s.shown
