@@ -139,3 +139,13 @@ def test_clicking_a_point_selects_its_model():
     MouseEvent("button_press_event", app.figure.canvas, x, y, button=1)._process()
     assert app.state.selected == "Gopher"
     assert "Gopher" in app.card.widget.value and app.controls.model.value == "Gopher"
+
+
+def test_building_the_app_keeps_the_users_matplotlib_backend():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('agg'); import matplotlib.pyplot; "
+            "from scaling_explorer.app import Explorer; Explorer(); print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "agg", out.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipywidgets as w
 import matplotlib
-from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
 
 from .controls import Controls, ErrorSink
@@ -53,6 +52,12 @@ when it will serve many inference requests (Sardana &amp; Frankle 2023, arXiv:24
 
 def _canvas(figsize=(11.5, 6.4), dpi=80) -> Figure:
     """A figure on its own ipympl canvas, not registered with pyplot (so it is never shown twice)."""
+    # Importing ipympl switches matplotlib's backend for the whole session; the app draws on its
+    # own canvases, so give the user's backend (e.g. inline plots in a teaching notebook) back.
+    backend = matplotlib.get_backend()
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    matplotlib.use(backend)
     fig = Figure(figsize=figsize, dpi=dpi)
     canvas = Canvas(fig)
     FigureManager(canvas, 0)
@@ -81,6 +86,9 @@ class Explorer:
                                     "xtick.labelsize": 10.5, "ytick.labelsize": 10.5}):
             self.figure = _canvas()
             self.plots = PlotsView(self.state, self.figure)
+            # Lay out text and ticks now (in a preheated kernel, before anyone visits): the first
+            # draw the page asks for is then cheaper.
+            self.figure.draw_without_rendering()
         self.numbers = NumbersView(self.state, w.HTML())
         self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(max_width="640px")))
         self.fit_panel = FitPanel(self.state, self.errors, _canvas(figsize=(4.6, 3.6)))
