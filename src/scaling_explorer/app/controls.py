@@ -62,7 +62,7 @@ class Controls:
         anchor, step = math.log10(5.76e23), 0.05
         self.budget = w.FloatLogSlider(
             value=state.budget, base=10, min=anchor - 115 * step, max=anchor + 65 * step, step=step,
-            description="Compute budget (FLOPs)",
+            description="C (FLOPs)",
             readout_format=".2e", continuous_update=True, layout=full, style=style,
         )
         self.budget_readout = w.HTML()
@@ -80,7 +80,8 @@ class Controls:
         self.laws_message = _message()
 
         self.band = w.FloatSlider(value=state.band_factor, min=1.25, max=10, step=0.25, layout=full, style=style,
-                                  description="Near-optimal within ×", readout_format=".2f")
+                                  description="Near-optimal ×", readout_format=".2f",
+                                  tooltip="a model is near-optimal when D / D_opt is within this factor")
         self.band.observe(lambda c: self._write("band_factor", c["new"], self.laws_message), "value")
 
         self.years = w.IntRangeSlider(value=state.years, min=2019, max=2025, description="Released",
@@ -103,7 +104,8 @@ class Controls:
         self.hardware = w.Dropdown(options=[(hw.name, k) for k, hw in compute.HARDWARE.items()],
                                    value=state.hardware, description="Hardware", layout=full, style=style)
         self.hardware.observe(lambda c: self._write("hardware", c["new"], self.hw_message), "value")
-        self.mfu = w.FloatSlider(value=state.mfu, min=0.05, max=0.8, step=0.05, description="Utilisation (MFU)",
+        self.mfu = w.FloatSlider(value=state.mfu, min=0.05, max=0.8, step=0.05, description="MFU",
+                                 tooltip="model-FLOPs utilisation: achieved / peak throughput",
                                  readout_format=".0%", layout=full, style=style)
         self.mfu.observe(lambda c: self._write("mfu", c["new"], self.hw_message), "value")
         self.price = w.FloatText(value=state.usd_per_gpu_hour, description="Your price, $/GPU-hour",
@@ -227,7 +229,7 @@ class Controls:
         advanced.set_title(0, "Advanced: edit the loss law's coefficients")
         advanced.selected_index = None
         return w.VBox([
-            section("Budget"), self.budget, self.budget_readout, self.budget_message,
+            section("Compute budget"), self.budget, self.budget_readout, self.budget_message,
             section("Laws"), self.laws_box, self.surface, self.band, self.laws_message,
             section("Published models"), self.years, self.weights, self.architecture, self.model,
             self.filter_message,
