@@ -120,7 +120,7 @@ class PlotsView:
         figure.subplots_adjust(left=0.07, right=0.98, top=0.94, bottom=0.21, wspace=0.2)
         self._build_nd()
         self._build_loss()
-        self.blitter = Blitter(figure, [self.iso_flop, self.iso_flop_text, self.budget_line,
+        self.blitter = Blitter(figure, [self.iso_flop, self.budget_line,
                                         *self.optimum.values(), *self.loss_optimum.values()])
         state.observe(self._on_budget, "budget")
         state.observe(self._on_background, ["shown", "surface", "overrides", "fit_result", "band_factor", "years",
@@ -150,10 +150,6 @@ class PlotsView:
         self.highlight = ax.plot([], [], "o", ms=14, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
         self.labels = []
         self.iso_flop = ax.plot([], [], color="#333333", lw=1.3, ls=(0, (5, 3)), zorder=2)[0]
-        # Every iso-FLOP line has slope -1 on log-log axes; its angle on screen is fixed by the limits.
-        (x0, y0), (x1, y1) = ax.transData.transform([(1e9, 1e12), (1e10, 1e11)])
-        self.iso_flop_text = ax.text(1, 1, "", fontsize=9.5, color="#333333", ha="center", va="bottom",
-                                     rotation_mode="anchor", rotation=np.degrees(np.arctan2(y1 - y0, x1 - x0)))
         self.optimum = {key: ax.plot([], [], marker="*", ms=15, mec="white", mew=0.8, ls="none", zorder=6,
                                      color=LAW_STYLE[key]["color"])[0] for key in LAW_STYLE}
         self.nd_title = ax.set_title("", fontsize=11)
@@ -293,24 +289,20 @@ class PlotsView:
     def _update_budget_artists(self):
         s = self.state
         C = s.budget
-        N, D = frontier.iso_flop_line(C, N_GRID)
-        self.iso_flop.set_data(N, D)
-        # Label the line along its slope, above its lower-right stretch, where models are rare.
-        visible = np.flatnonzero((D <= D_LIM[1]) & (D >= D_LIM[0]))
-        i = visible[int(0.8 * (visible.size - 1))] if visible.size else 0
-        self.iso_flop_text.set_position((N[i] * 1.1, D[i] * 1.1))
-        self.iso_flop_text.set_text(f"C = {C:.2e} FLOPs")
+        self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
         self.budget_line.set_xdata([C, C])
         for key, marker in self.optimum.items():
             loss_marker = self.loss_optimum[key]
+            # Hidden markers cost nothing to blit; drawing empty ones still would.
+            marker.set_visible(key in s.shown)
+            loss_marker.set_visible(key in s.shown and s.law(key).has_loss)
             if key not in s.shown:
-                marker.set_data([], [])
-                loss_marker.set_data([], [])
                 continue
             law = s.law(key)
             N_opt, D_opt = law.compute_optimal(C)
             marker.set_data([N_opt], [D_opt])
-            loss_marker.set_data(([C], [law.loss(N_opt, D_opt)]) if law.has_loss else ([], []))
+            if law.has_loss:
+                loss_marker.set_data([C], [law.loss(N_opt, D_opt)])
 
 
 class NumbersView:
