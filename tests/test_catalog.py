@@ -155,3 +155,18 @@ def test_cli_models_bad_file_names_rows(tmp_path):
     out = run_cli("models", "--file", str(path))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "line 2 (M1)" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_kaplan_uses_published_non_embedding_counts(models):
+    table = classify(models, get_law("kaplan2020")).set_index("name")
+    pythia = table.loc["Pythia-70M"]
+    assert pythia["params_basis"] == "non-embedding"
+    assert pythia["compute_params"] == pythia["non_embedding_params"] < pythia["params"]
+    assert table.loc["GPT-3 175B", "params_basis"] == "total"
+    assert table.loc["DeepSeek-V3", "params_basis"] == "active"
+    assert classify(models, get_law("besiroglu2024")).set_index("name").loc["Pythia-70M", "params_basis"] == "total"
+
+
+def test_cli_models_kaplan_says_which_parameters(tmp_path):
+    out = run_cli("models", "--law", "kaplan2020", "--json")
+    assert out.returncode == 0 and "non-embedding" in out.stderr

@@ -128,3 +128,27 @@ def test_band_edge_is_where_classification_switches(ratio):
     N, D = band_edge(law, BUDGETS, ratio)
     np.testing.assert_allclose(6 * N * D, BUDGETS)
     np.testing.assert_allclose(allocation(law, N, D).d_over_d_opt, ratio)
+
+
+@settings(max_examples=40, deadline=None)
+@given(key=st.sampled_from(PARAMETRIC), n=st.floats(7, 12.5), d=st.floats(9, 14))
+def test_efficiency_never_exceeds_one_for_a_true_minimum(key, n, d):
+    a = allocation(get_law(key), 10.0**n, 10.0**d)
+    assert 0 < a.efficiency <= 1 + 1e-9
+
+
+def test_kaplan_efficiency_is_not_defined():
+    # Kaplan's frontier is fitted to early-stopped runs, not the minimum of eq. 1.5: the ratio would
+    # exceed 1 for most models and mean nothing, so it is not reported.
+    a = allocation(get_law("kaplan2020"), [280e9, 70e9], [300e9, 1.4e12])
+    assert np.isnan(a.efficiency).all() and np.isfinite(a.loss).all()
+
+
+def test_iso_flop_minimum_refuses_budgets_it_cannot_resolve():
+    with pytest.raises(ValueError, match="iso-FLOP minimum"):
+        iso_flop_minimum(get_law("besiroglu2024"), 1e300)
+
+
+def test_band_edge_rejects_bad_ratio():
+    with pytest.raises(ValueError, match="ratio"):
+        band_edge(get_law("besiroglu2024"), 1e21, 0)

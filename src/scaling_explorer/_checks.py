@@ -21,8 +21,8 @@ def positive(name: str, value) -> np.ndarray:
         raise ValueError(f"{name} must be a positive number, got {value!r}") from None
     bad = ~np.isfinite(arr) | (arr <= 0)
     if np.any(bad):
-        first = arr[bad].flat[0] if arr.ndim else arr
-        raise ValueError(f"{name} must be positive and finite, got {first!r}")
+        first = float(arr[bad].flat[0] if arr.ndim else arr)
+        raise ValueError(f"{name} must be positive and finite, got {first:g}")
     return arr
 
 

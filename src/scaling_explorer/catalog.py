@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .frontier import allocation
+from .laws import NON_EMBEDDING_PARAMS
 
 MODELS_CSV = Path(__file__).resolve().parents[2] / "data" / "models.csv"
 
@@ -76,7 +77,10 @@ def load_models(path=None) -> pd.DataFrame:
     raw.columns = [c.strip() for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise CatalogError([f"missing column(s): {', '.join(missing)}"])
+        hint = ""
+        if len(raw.columns) == 1 and any(sep in raw.columns[0] for sep in ";\t|"):
+            hint = " (the file looks separated by something other than commas; save it as comma-separated CSV)"
+        raise CatalogError([f"missing column(s): {', '.join(missing)}{hint}"])
     if raw.empty:
         raise CatalogError(["the file has a header but no models"])
 
@@ -118,6 +122,11 @@ def load_models(path=None) -> pd.DataFrame:
     for i in np.flatnonzero(df["active_params"] > df["params"]):
         problems.append(f"{label[i]}, column active_params: larger than params")
 
+    with np.errstate(over="ignore"):
+        flops = 6 * df["active_params"].fillna(df["params"]) * df["tokens"]
+    for i in np.flatnonzero(np.isinf(flops)):
+        problems.append(f"{label[i]}, columns params and tokens: 6·N·D overflows; check the magnitudes")
+
     has_number = df[NUMBER_COLUMNS].notna().any(axis=1)
     for i in np.flatnonzero(has_number & (df["source"] == "")):
         problems.append(f"{label[i]}, column source: every number needs a source")
@@ -127,9 +136,26 @@ def load_models(path=None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def compute_params(models: pd.DataFrame) -> pd.Series:
-    """Parameters that set the FLOPs per token: active parameters for MoE, else total."""
-    return models["active_params"].fillna(models["params"])
+def compute_params(models: pd.DataFrame, law=None) -> tuple[pd.Series, pd.Series]:
+    """Parameters N that set the FLOPs per token under ``law``, and what they count.
+
+    Active parameters for MoE, else total; for a law fitted on non-embedding parameters
+    (Kaplan et al. 2020), the published non-embedding count where there is one.
+
+    Returns
+    -------
+    N : Series
+        Parameters.
+    basis : Series
+        "active", "total" or "non-embedding", per model.
+    """
+    N = models["active_params"].fillna(models["params"])
+    basis = pd.Series(np.where(models["active_params"].notna(), "active", "total"), index=models.index)
+    if law is not None and law.params_meaning == NON_EMBEDDING_PARAMS:
+        published = models["non_embedding_params"].notna() & models["active_params"].isna()
+        N = N.where(~published, models["non_embedding_params"])
+        basis[published] = "non-embedding"
+    return N, basis
 
 
 def not_plotted_reason(models: pd.DataFrame) -> pd.Series:
@@ -156,7 +182,8 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     Returns
     -------
     DataFrame
-        The models' columns plus ``compute_params``, ``flops`` (6ND estimate), ``tokens_per_param``,
+        The models' columns plus ``compute_params`` and ``params_basis`` (the N used, see
+        :func:`compute_params`), ``flops`` (6ND estimate), ``tokens_per_param``,
         ``params_opt``, ``tokens_opt``, ``d_over_d_opt``, ``loss``, ``efficiency``, ``status`` and
         ``not_plotted`` (the reason, or '').
     """
@@ -164,7 +191,7 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     if not (0 < low <= 1 <= high and np.isfinite(high)):
         raise ValueError(f"near_optimal_band must satisfy 0 < low <= 1 <= high, got {near_optimal_band!r}")
     out = models.copy()
-    out["compute_params"] = compute_params(models)
+    out["compute_params"], out["params_basis"] = compute_params(models, law)
     out["not_plotted"] = not_plotted_reason(models)
     placed = (out["not_plotted"] == "").to_numpy()
     for col in ("flops", "tokens_per_param", "params_opt", "tokens_opt", "d_over_d_opt", "loss", "efficiency"):

@@ -49,6 +49,14 @@ def _float(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _require_finite(record: dict) -> dict:
+    """Refuse to print numbers that over- or underflowed (JSON has no Infinity, and 0 FLOPs is a lie)."""
+    bad = [k for k, v in record.items() if isinstance(v, float) and not (math.isfinite(v) and v > 0)]
+    if bad:
+        raise CliError(f"the result is outside floating-point range ({', '.join(bad)}); use less extreme inputs")
+    return record
+
+
 def _print_table(rows: list[dict], columns: list[str]) -> None:
     def cell(v):
         if v is None:
@@ -88,7 +96,7 @@ def optimal_record(name: str, C: float) -> dict:
 
 
 def cmd_optimal(args) -> None:
-    record = optimal_record(args.law, args.flops)
+    record = _require_finite(optimal_record(args.law, args.flops))
     if args.json:
         print(json.dumps(record))
         return
@@ -113,6 +121,7 @@ def cmd_loss(args) -> None:
         "flops": float(training_flops(args.params, args.tokens)),
         "loss": float(law.loss(args.params, args.tokens)),
     }
+    _require_finite(record)
     if args.json:
         print(json.dumps(record))
     else:
@@ -123,11 +132,17 @@ def cmd_loss(args) -> None:
 def cmd_models(args) -> None:
     from .catalog import CLI_COLUMNS, classify, load_models
 
-    table = classify(load_models(args.file), laws.get_law(args.law))
+    law = laws.get_law(args.law)
+    table = classify(load_models(args.file), law)
+    if law.params_meaning == laws.NON_EMBEDDING_PARAMS:
+        n = int((table["params_basis"] == "non-embedding").sum())
+        print(f"note: {law.name} counts non-embedding parameters; N and 6ND use the published non-embedding "
+              f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
     records = json.loads(table[CLI_COLUMNS].to_json(orient="records"))
     if args.json:
         print(json.dumps(records))
         return
+    print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
     _print_table(records, CLI_COLUMNS[:-1])
 
 

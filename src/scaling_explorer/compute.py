@@ -109,7 +109,10 @@ def gpu_hours(C, gpu: Hardware | str, mfu: float = 0.4):
     mfu : float
         Achieved fraction of peak throughput, in (0, 1].
     """
-    gpu = hardware(gpu) if isinstance(gpu, str) else gpu
+    if isinstance(gpu, str):
+        gpu = hardware(gpu)
+    elif not isinstance(gpu, Hardware):
+        raise TypeError(f"gpu must be a Hardware or one of {', '.join(HARDWARE)}, got {gpu!r}")
     mfu = positive_scalar("mfu", mfu)
     if mfu > 1:
         raise ValueError(f"mfu must be in (0, 1], got {mfu!r}")

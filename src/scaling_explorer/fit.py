@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .compute import FLOPS_PER_PARAM_TOKEN
+from .compute import tokens_for, training_flops
 from .laws import AllocationLaw, FittedRange, ParametricLaw, parametric_optimum
 
 N_PARAMETERS = 5  # E, A, B, alpha, beta
@@ -171,9 +171,9 @@ def read_runs(source, *, max_bytes: int = 10_000_000) -> pd.DataFrame:
     if "tokens" in values:
         tokens = values["tokens"]
     else:
-        tokens = values["flops"] / (FLOPS_PER_PARAM_TOKEN * params)  # Besiroglu et al. 2024: D = C / 6N
+        tokens = tokens_for(values["flops"], params)  # Besiroglu et al. 2024: D = C / 6N
     return pd.DataFrame(
-        {"params": params, "tokens": tokens, "loss": values["loss"], "flops": FLOPS_PER_PARAM_TOKEN * params * tokens}
+        {"params": params, "tokens": tokens, "loss": values["loss"], "flops": training_flops(params, tokens)}
     )
 
 
@@ -189,7 +189,7 @@ def _as_runs(runs) -> pd.DataFrame:
         bad = ~np.isfinite(out.to_numpy()) | (out.to_numpy() <= 0)
         if bad.any():
             raise RunsError([f"params, tokens and loss must be positive and finite ({_rows(bad.any(axis=1))})"])
-        out["flops"] = FLOPS_PER_PARAM_TOKEN * out["params"] * out["tokens"]
+        out["flops"] = training_flops(out["params"], out["tokens"])
         return out
     return read_runs(runs)
 
@@ -210,7 +210,7 @@ def synthetic_runs(law, budgets, *, per_budget: int = 9, span: float = 8.0, sigm
     budgets = np.atleast_1d(np.asarray(budgets, dtype=float))[:, None]
     N_opt, _ = law.compute_optimal(budgets)
     N = N_opt * np.geomspace(1 / span, span, per_budget)[None, :]
-    D = budgets / (FLOPS_PER_PARAM_TOKEN * N)
+    D = tokens_for(budgets, N)
     noise = np.exp(sigma * np.random.default_rng(seed).standard_normal(N.shape))
     return pd.DataFrame({"params": N.ravel(), "tokens": D.ravel(), "loss": (law.loss(N, D) * noise).ravel(),
                          "flops": np.broadcast_to(budgets, N.shape).ravel()})
@@ -747,8 +747,11 @@ def bootstrap_approach3(
     N_opt, D_opt = law.compute_optimal(at_flops)
     estimate = dict(fit.params, a=law.a, N_opt=float(N_opt), D_opt=float(D_opt),
                     tokens_per_param=float(D_opt / N_opt))
-    se = {k: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan") for k, v in samples.items()}
-    ci = {k: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) for k, v in samples.items()}
+    # Statistics over the resamples whose refit converged (n_converged says how many).
+    kept = {k: np.asarray(v)[ok] for k, v in samples.items()}
+    se = {k: float(np.std(v, ddof=1)) if len(v) > 1 else float("nan") for k, v in kept.items()}
+    ci = {k: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) if len(v) else (float("nan"),) * 2
+          for k, v in kept.items()}
     return Bootstrap(samples=samples, estimate=estimate, se=se, ci=ci, n_resamples=int(n_resamples),
                      seed=int(seed), at_flops=float(at_flops), n_converged=int(ok.sum()))
 
@@ -885,7 +888,7 @@ def fit_approach2(runs, *, budget_column: str = "flops", rel_tol: float = 0.05) 
         raise RunsError([f"need at least 2 iso-FLOP budgets with >= 3 runs and a minimum, found {len(budgets)}"]
                         + skipped)
     budgets, n_opt = np.array(budgets), np.array(n_opt)
-    d_opt = budgets / (FLOPS_PER_PARAM_TOKEN * n_opt)
+    d_opt = tokens_for(budgets, n_opt)
     logC = np.log(budgets)
     a, a_se, a_ci, log_kN = _loglog_fit(logC, np.log(n_opt))
     b, b_se, b_ci, log_kD = _loglog_fit(logC, np.log(d_opt))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import elementwise
 
-from ._checks import positive
-from .compute import tokens_for, training_flops
+from ._checks import positive, positive_scalar
+from .compute import FLOPS_PER_PARAM_TOKEN, tokens_for, training_flops
 
 # Central-difference step in ln N: truncation (~h**2) and round-off (~eps/h) errors both stay
 # near 1e-9 relative in N, well inside the 1e-6 the closed forms are checked to.
@@ -47,7 +47,7 @@ def iso_flop_minimum(law, C):
     """
     _require_loss(law)
     C = positive("C (FLOPs)", C)
-    log_c6 = np.log(C / 6.0)
+    log_c6 = np.log(C / FLOPS_PER_PARAM_TOKEN)
 
     def slope(log_n, log_c6):
         up, down = log_n + _LOG_STEP, log_n - _LOG_STEP
@@ -58,9 +58,18 @@ def iso_flop_minimum(law, C):
     # Generous bracket around N in [1, C/6] (at least one parameter and one token), where the
     # minimum of any law falling in N and in D lies.
     bracket = (np.full_like(log_c6, -20.0), log_c6 + 20.0)
+    # A minimum inside the bracket: the loss falls at its low end and rises at its high end. At
+    # budgets beyond float range (~1e60 and up) the slopes round to zero and no answer is honest.
+    brackets_minimum = (slope(bracket[0], log_c6) < 0) & (slope(bracket[1], log_c6) > 0)
+    if not np.all(brackets_minimum):
+        raise ValueError(f"no iso-FLOP minimum found for C = {float(C[~brackets_minimum].flat[0]):g} FLOPs")
     result = elementwise.find_root(slope, bracket, args=(log_c6,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
-    if not np.all(result.success):
-        raise RuntimeError(f"iso-FLOP search failed for C = {C[~result.success]}")
+    # ... and a strict one at the root: where the loss is flat to rounding (the reducible terms
+    # vanish against E at absurd budgets) every point looks like the minimum.
+    strict = (slope(result.x - 1e-3, log_c6) < 0) & (slope(result.x + 1e-3, log_c6) > 0)
+    if not np.all(result.success & strict):
+        bad = ~(result.success & strict)
+        raise ValueError(f"the loss is too flat to locate its iso-FLOP minimum at C = {float(C[bad].flat[0]):g} FLOPs")
     N = np.exp(result.x)
     return N, tokens_for(C, N)
 
@@ -102,6 +111,7 @@ def band_edge(law, C, ratio: float):
     At fixed C = 6ND, D = ratio * D_opt means N = N_opt / ratio; traced over many budgets this is
     the curve that separates, e.g., undertrained models (D / D_opt < ratio) from the rest.
     """
+    ratio = positive_scalar("ratio", ratio)
     N_opt, D_opt = law.compute_optimal(C)
     return N_opt / ratio, D_opt * ratio
 
@@ -126,6 +136,8 @@ class Allocation:
         FLOPs the optimal allocation needs to reach that loss (NaN for allocation-only laws).
     efficiency : ndarray
         compute_for_same_loss / flops: 1 means compute-optimal, 0.5 means half the compute was wasted.
+        NaN unless the law's frontier is where its own loss is lowest (Chinchilla-form laws): for
+        Kaplan's fitted frontier the ratio can exceed 1 and measures nothing.
     """
 
     flops: np.ndarray
@@ -144,11 +156,8 @@ def allocation(law, N, D) -> Allocation:
     N, D = np.broadcast_arrays(positive("N (parameters)", N), positive("D (tokens)", D))
     C = training_flops(N, D)
     N_opt, D_opt = law.compute_optimal(C)
-    if law.has_loss:
-        loss = law.loss(N, D)
-        needed = compute_for_loss(law, loss)
-    else:
-        loss = needed = np.full_like(C, np.nan)
+    loss = law.loss(N, D) if law.has_loss else np.full_like(C, np.nan)
+    needed = compute_for_loss(law, loss) if law.frontier_minimises_loss else np.full_like(C, np.nan)
     return Allocation(
         flops=C,
         params_opt=N_opt,

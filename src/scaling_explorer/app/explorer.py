@@ -45,7 +45,9 @@ growing equally, about 20 tokens per parameter (Approaches 1 and 2). Their Appro
 printed implies far more tokens per parameter; Besiroglu et al. 2024 (Epoch, arXiv:2404.10102)
 refit the same data and agree with Approaches 1 and 2.</p>
 <p>Efficiency is the compute the optimal allocation would need to reach the model's predicted loss,
-divided by the model's own compute. Over-training a small model can still be the right call
+divided by the model's own compute; it is shown for Chinchilla-form laws only, since Kaplan's frontier is a fit
+to early-stopped runs rather than the minimum of its loss. Under Kaplan's law the points use published
+non-embedding parameter counts where there are any. Over-training a small model can still be the right call
 when it will serve many inference requests (Sardana &amp; Frankle 2023, arXiv:2401.00448).</p>
 """
 

@@ -202,8 +202,8 @@ class PlotsView:
     def _update_background(self):
         s = self.state
         surface = s.law(s.surface)
-        # Iso-loss contours: each touches one decade's iso-FLOP line at the optimum.
-        levels = frontier.optimal_loss(surface, CONTOUR_BUDGETS)
+        # Iso-loss contours: each touches one decade's iso-FLOP line where the loss is lowest.
+        levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
         for line, text, level in zip(self.contours, self.contour_text, levels, strict=True):
             D = surface.tokens_for_loss(N_GRID, level)
             line.set_data(N_GRID, D)
