@@ -14,6 +14,14 @@ def _canvas_png(page):
     return page.locator(".jupyter-matplotlib-canvas-div canvas").first.screenshot()
 
 
+def _wait_for_figure_change(page, before, after_what, tries=80):
+    for _ in range(tries):
+        if _canvas_png(page) != before:
+            return
+        page.wait_for_timeout(100)
+    pytest.fail(f"the figure did not change after {after_what}")
+
+
 def _budget_row(page):
     return page.locator(".se-table").first.locator("tr", has_text="Epoch refit")
 
@@ -39,12 +47,7 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
     page.keyboard.press("ArrowRight")
     expect(row).not_to_contain_text(re.compile(r"72\.[23] B"), timeout=10_000)
     expect(page.locator(".se-budget")).to_contain_text("6.46e+23")  # 10**(log10(5.76e23) + 0.05)
-    for _ in range(50):
-        if _canvas_png(page) != before:
-            break
-        page.wait_for_timeout(100)
-    else:
-        pytest.fail("the figure did not change after a slider step")
+    _wait_for_figure_change(page, before, "a slider step")
 
     # Ticking a law adds its row to the numbers and its entry to the figure's legend.
     table = page.locator(".se-table").first
@@ -52,12 +55,7 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
     before = _canvas_png(page)
     page.get_by_label("Hoffmann et al. 2022, Approach 3 (as printed)").check()
     expect(table).to_contain_text("Approach 3", timeout=10_000)
-    for _ in range(80):
-        if _canvas_png(page) != before:
-            break
-        page.wait_for_timeout(100)
-    else:
-        pytest.fail("the figure did not change after ticking a law")
+    _wait_for_figure_change(page, before, "ticking a law")
 
     # An invalid coefficient gives a message beside the control, not a traceback.
     page.get_by_text("Advanced: edit the loss law's coefficients").click()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .compute import FLOPS_PER_PARAM_TOKEN
 from .frontier import allocation
 from .laws import NON_EMBEDDING_PARAMS
 
@@ -123,7 +124,7 @@ def load_models(path=None) -> pd.DataFrame:
         problems.append(f"{label[i]}, column active_params: larger than params")
 
     with np.errstate(over="ignore"):
-        flops = 6 * df["active_params"].fillna(df["params"]) * df["tokens"]
+        flops = FLOPS_PER_PARAM_TOKEN * compute_params(df)[0] * df["tokens"]
     for i in np.flatnonzero(np.isinf(flops)):
         problems.append(f"{label[i]}, columns params and tokens: 6·N·D overflows; check the magnitudes")
 
