@@ -85,6 +85,15 @@ def test_catalog_is_sourced_and_reaches_the_newest_model(models):
         assert name in set(models["name"]), name
 
 
+def test_lamda_reported_flops_against_6nd(besiroglu):
+    # LaMDA §10: 56.5% x 123 TFLOPS/s x 1024 chips x 57.7 days = 3.55e23; Chinchilla Table 1: 137B on 168B tokens.
+    hardware = 0.565 * 123e12 * 1024 * 57.7 * 86400
+    assert hardware == pytest.approx(3.55e23, rel=0.005)
+    r = besiroglu.loc["LaMDA"]
+    assert r["flops_reported"] / r["flops"] == pytest.approx(3.55e23 / (6 * 137e9 * 168e9), rel=1e-9)
+    assert "2.57x" in r["notes"] and "hardware" in r["notes"]
+
+
 def test_undisclosed_tokens_stay_empty(besiroglu):
     # OpenAI's gpt-oss README and MiniMax-01's README give sizes but no training-token counts.
     for name in ["gpt-oss-120b", "gpt-oss-20b", "MiniMax-Text-01"]:

@@ -27,8 +27,8 @@ REQUIRED_COLUMNS = [
 NUMBER_COLUMNS = ["params", "active_params", "non_embedding_params", "tokens", "flops_reported"]
 ARCHITECTURES = {"dense", "moe"}
 
-#: Caveat and architecture columns (data/README.md, "Caveat columns"). Optional in a user's file:
-#: a missing one reads as empty, a present one is validated like the required columns.
+#: Caveat and architecture columns (data/README.md, "Columns" and "Conventions and caveats").
+#: Optional in a user's file: a missing one reads as empty, a present one is validated like the others.
 CAVEAT_COLUMNS = ["params_precision", "epochs", "unique_tokens", "distilled_from", "continued_from"]
 ARCH_COLUMNS = ["vocab_size", "d_model", "n_layers", "tied_embeddings", "arch_source"]
 OPTIONAL_COLUMNS = CAVEAT_COLUMNS + ARCH_COLUMNS
