@@ -230,3 +230,13 @@ def test_empty_law_selection_says_what_to_do():
 
     app = Explorer(raise_errors=True, scenario=Scenario(laws=()))
     assert "No law ticked" in app.numbers.widget.value
+
+
+def test_model_card_flags_caveats_and_continued_runs():
+    from scaling_explorer import Scenario
+
+    app = Explorer(raise_errors=True, scenario=Scenario(model="DeepSeek-V3"))
+    assert "Caveats" in app.card.widget.value and "MoE" in app.card.widget.value
+    app.controls.model.value = "DeepSeek-R1"
+    assert "not a new pretraining run" in app.card.widget.value
+    assert "DeepSeek-R1" not in app.plots.point_names["moe"]

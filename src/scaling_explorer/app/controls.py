@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import ipywidgets as w
 
 from .. import compute, laws
+from ..catalog import year_span
 from ..readout import catalog
 from .format import fmt_count
 from .state import AppState
@@ -54,12 +55,6 @@ def message_box() -> w.HTML:
     return w.HTML("", layout=w.Layout(min_height="0"))
 
 
-def year_span() -> tuple[int, int]:
-    """First and last release year in the catalog (the year filter's ends)."""
-    years = catalog()["release_date"].dt.year
-    return int(years.min()), int(years.max())
-
-
 class Controls:
     """All controls, grouped in panels; each writes one Scenario field."""
 
@@ -94,7 +89,7 @@ class Controls:
         self.band.observe(lambda c: self._write(self.laws_message, band=c["new"]), "value")
 
         self.filter_message = message_box()
-        first, last = year_span()
+        first, last = year_span(catalog())
         self.years = w.IntRangeSlider(value=s.years or (first, last), min=first, max=last, description="Released",
                                       layout=full, style=style, continuous_update=False)
         # The whole span is "no year filter", so models added to the catalog later still show.

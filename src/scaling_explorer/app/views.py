@@ -380,6 +380,9 @@ class ModelCardView:
             lines.append("<table class='se-table'><thead><tr><th>law</th><th>status</th><th>D / D<sub>opt</sub></th>"
                          "<th title='compute the optimal allocation needs for the same loss'>efficiency</th></tr>"
                          f"</thead><tbody>{''.join(status_rows)}</tbody></table>")
+        if card.caveats:
+            lines.append("<div class='se-warn'>Caveats on these verdicts: "
+                         f"{html.escape('; '.join(card.caveats))}.</div>")
         lines.append(f"<div>Source: <a href='{html.escape(m['source'])}' target='_blank'>"
                      f"{html.escape(m['source'])}</a> ({html.escape(m['source_detail'])})</div>")
         if m["notes"]:
