@@ -240,3 +240,15 @@ def test_model_card_flags_caveats_and_continued_runs():
     app.controls.model.value = "DeepSeek-R1"
     assert "not a new pretraining run" in app.card.widget.value
     assert "DeepSeek-R1" not in app.plots.point_names["moe"]
+
+
+def test_hidden_layers_are_hidden_and_come_back():
+    from scaling_explorer import Scenario
+
+    app = Explorer(raise_errors=True, scenario=Scenario(hide=("contours", "models", "optima")))
+    layers = app.plots.layer_artists()
+    assert not any(a.get_visible() for a in layers["contours"] + layers["models"] + layers["optima"])
+    assert all(a.get_visible() for a in layers["shading"])
+    app.state.update(hide=())
+    assert all(a.get_visible() for a in app.plots.layer_artists()["contours"])
+    assert app.plots.optimum["besiroglu2024"].get_visible()

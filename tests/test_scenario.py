@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scaling_explorer import PRESETS, Scenario, ScenarioError, evaluate, get_law
 from scaling_explorer.compute import HARDWARE
 from scaling_explorer.readout import catalog
+from scaling_explorer.scenario import LAYERS
 
 LOSS_LAWS = [k for k, law in PRESETS.items() if law.has_loss]
 MODEL_NAMES = sorted(catalog()["name"])
@@ -41,6 +42,7 @@ scenarios = st.builds(
     mfu=st.floats(0.01, 1.0),
     price=st.floats(0.01, 1e4),
     model=st.sampled_from(["", *MODEL_NAMES]),
+    hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
 )
 
 ROUND_TRIP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,6 +94,7 @@ def test_documented_query_keys():
     ("mfu=40", "mfu"),
     ("price=-1", "price"),
     ("model=GPT-7", "model"),
+    ("hide=everything", "hide"),
     ("colour=red", "colour"),
     ("budget=1e23&budget=1e24", "budget"),
 ])

@@ -20,6 +20,7 @@ hw        hardware preset (``compute.HARDWARE``)                 ``hw=H100``
 mfu       model-FLOPs utilisation, a fraction in (0, 1]          ``mfu=0.4``
 price     US dollars per GPU-hour                                ``price=2``
 model     the selected model's name (empty: none)                ``model=Chinchilla``
+hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
 ========  =====================================================  ==========================
 """
 
@@ -38,6 +39,8 @@ DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
 WEIGHTS = ("all", "open", "closed")
 ARCHITECTURES = ("all", "dense", "moe")
+#: Layers of the N-D plot that a lecture step (or the user) can hide.
+LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
 
 
 class ScenarioError(ValueError):
@@ -92,6 +95,8 @@ class Scenario:
         US dollars per GPU-hour.
     model : str
         Name of the selected model ("" for none).
+    hide : tuple of str
+        Plot layers hidden (from :data:`LAYERS`), sorted.
     """
 
     budget: float = 5.76e23
@@ -106,6 +111,7 @@ class Scenario:
     mfu: float = 0.4
     price: float = 2.0
     model: str = "Chinchilla"
+    hide: tuple[str, ...] = ()
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -179,6 +185,9 @@ class Scenario:
             raise ScenarioError("model", f"{self.model!r} is not a model name")
         if self.model and self.model not in _model_names():
             raise ScenarioError("model", f"no model called {self.model!r} in the catalog")
+        if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
+            raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
+        set_("hide", tuple(sorted(set(self.hide))))
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
@@ -216,6 +225,8 @@ class Scenario:
         values = dict(data)
         if "laws" in values and isinstance(values["laws"], list):
             values["laws"] = tuple(values["laws"])
+        if "hide" in values and isinstance(values["hide"], list):
+            values["hide"] = tuple(values["hide"])
         if "edits" in values and isinstance(values["edits"], list):
             values["edits"] = tuple(tuple(e) if isinstance(e, list) else e for e in values["edits"])
         if values.get("years") is not None and isinstance(values["years"], list):
@@ -337,14 +348,14 @@ def _read_years(key: str, text: str):
 
 _QUERY_WRITE = {
     "budget": _fmt, "band": _fmt, "mfu": _fmt, "price": _fmt,
-    "laws": ",".join,
+    "laws": ",".join, "hide": ",".join,
     "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
-    "laws": _read_keys, "edits": _read_edits,
+    "laws": _read_keys, "hide": _read_keys, "edits": _read_edits,
     "years": lambda key, text: None if text == "" else _read_years(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,

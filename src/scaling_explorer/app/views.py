@@ -40,7 +40,7 @@ KEY_MODELS = [
 # Fields whose change only moves the blitted budget artists; everything else redraws the figure.
 BUDGET_FIELDS = frozenset({"budget"})
 PLOT_FIELDS = frozenset({"budget", "laws", "surface", "edits", "band", "years", "weights", "architecture", "model",
-                         LAWS_CHANGED})
+                         "hide", LAWS_CHANGED})
 
 
 class Blitter:
@@ -249,6 +249,29 @@ class PlotsView:
         self._update_loss_ylim(models)
         self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
         self._update_legend()
+        self._apply_layers()
+
+    def layer_artists(self) -> dict[str, list]:
+        """The artists of each hideable layer (``scenario.LAYERS``)."""
+        return {
+            "contours": [*self.contours, *self.contour_text],
+            "shading": [self.under, self.over],
+            "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
+            "optima": [*self.optimum.values(), *self.loss_optimum.values()],
+            "models": [*self.points.values(), self.loss_points, self.highlight],
+            "labels": list(self.labels),
+            "budget": [self.iso_flop, self.budget_line],
+        }
+
+    def _apply_layers(self):
+        hidden = self.state.scenario.hide
+        for layer, artists in self.layer_artists().items():
+            if layer in hidden:
+                for artist in artists:
+                    artist.set_visible(False)
+            elif layer in ("contours", "shading", "models", "labels", "budget"):
+                for artist in artists:  # always-on layers; frontiers and optima follow the shown laws
+                    artist.set_visible(True)
 
     def _update_fit_band(self):
         fit = self.state.fit_result
@@ -291,7 +314,7 @@ class PlotsView:
         rows = {row.key: row for row in readout.rows}
         for key, marker in self.optimum.items():
             loss_marker = self.loss_optimum[key]
-            row = rows.get(key)
+            row = rows.get(key) if "optima" not in self.state.scenario.hide else None
             # Hidden markers cost nothing to blit; drawing empty ones still would.
             marker.set_visible(row is not None)
             loss_marker.set_visible(row is not None and row.loss is not None)
