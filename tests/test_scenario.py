@@ -43,6 +43,7 @@ scenarios = st.builds(
     price=st.floats(0.01, 1e4),
     model=st.sampled_from(["", *MODEL_NAMES]),
     hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
+    present=st.booleans(),
 )
 
 ROUND_TRIP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,6 +96,7 @@ def test_documented_query_keys():
     ("price=-1", "price"),
     ("model=GPT-7", "model"),
     ("hide=everything", "hide"),
+    ("present=maybe", "present"),
     ("colour=red", "colour"),
     ("budget=1e23&budget=1e24", "budget"),
 ])

@@ -119,6 +119,17 @@ def gpu_hours(C, gpu: Hardware | str, mfu: float = 0.4):
     return positive("C (FLOPs)", C) / (gpu.peak_flops * mfu) / SECONDS_PER_HOUR
 
 
+def flops_from_gpu_time(n_gpus, days, gpu: Hardware | str, mfu: float = 0.4):
+    """Training FLOPs that ``n_gpus`` GPUs deliver in ``days`` at ``mfu`` (the inverse of :func:`gpu_hours`)."""
+    hours = positive("n_gpus", n_gpus) * positive("days", days) * 24
+    return hours / float(gpu_hours(1.0, gpu, mfu))
+
+
+def flops_for_cost(usd, gpu: Hardware | str, mfu: float, usd_per_gpu_hour: float):
+    """Training FLOPs that ``usd`` dollars buy at ``usd_per_gpu_hour`` (the inverse of :func:`training_cost_usd`)."""
+    return positive("usd", usd) / float(training_cost_usd(1.0, gpu, mfu, usd_per_gpu_hour))
+
+
 def training_cost_usd(C, gpu: Hardware | str, mfu: float, usd_per_gpu_hour: float):
     """Cost in US dollars of ``C`` FLOPs at ``usd_per_gpu_hour`` (a price the user sets)."""
     return gpu_hours(C, gpu, mfu) * positive_scalar("usd_per_gpu_hour", usd_per_gpu_hour)

@@ -21,6 +21,7 @@ mfu       model-FLOPs utilisation, a fraction in (0, 1]          ``mfu=0.4``
 price     US dollars per GPU-hour                                ``price=2``
 model     the selected model's name (empty: none)                ``model=Chinchilla``
 hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
+present   presentation mode: large type, controls folded (0/1)   ``present=1``
 ========  =====================================================  ==========================
 """
 
@@ -97,6 +98,8 @@ class Scenario:
         Name of the selected model ("" for none).
     hide : tuple of str
         Plot layers hidden (from :data:`LAYERS`), sorted.
+    present : bool
+        Presentation mode: large type in the figure, the controls folded away.
     """
 
     budget: float = 5.76e23
@@ -112,6 +115,7 @@ class Scenario:
     price: float = 2.0
     model: str = "Chinchilla"
     hide: tuple[str, ...] = ()
+    present: bool = False
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -188,6 +192,8 @@ class Scenario:
         if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
             raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
         set_("hide", tuple(sorted(set(self.hide))))
+        if not isinstance(self.present, bool):
+            raise ScenarioError("present", f"must be true or false, got {self.present!r}")
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
@@ -338,6 +344,14 @@ def _read_edits(key: str, text: str):
     return tuple(edits)
 
 
+def _read_bool(key: str, text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ScenarioError(key, f"{text!r} is not 1 or 0")
+
+
 def _read_years(key: str, text: str):
     low, sep, high = text.partition("-")
     try:
@@ -351,12 +365,14 @@ _QUERY_WRITE = {
     "laws": ",".join, "hide": ",".join,
     "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
+    "present": lambda present: "1" if present else "0",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
     "laws": _read_keys, "hide": _read_keys, "edits": _read_edits,
     "years": lambda key, text: None if text == "" else _read_years(key, text),
+    "present": lambda key, text: _read_bool(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,
 }

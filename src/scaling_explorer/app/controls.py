@@ -17,6 +17,7 @@ import ipywidgets as w
 from .. import compute, laws
 from ..catalog import year_span
 from ..readout import catalog
+from ..scenario import BUDGET_RANGE
 from .format import fmt_count
 from .state import AppState
 
@@ -55,6 +56,18 @@ def message_box() -> w.HTML:
     return w.HTML("", layout=w.Layout(min_height="0"))
 
 
+def _fmt_budget(flops: float) -> str:
+    """The budget as typed: shortest text that reads back exactly (3.14e23, not 3.1400000000000003e+23)."""
+    return repr(float(flops)).replace("e+", "e")
+
+
+def _parse_budget(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        return None
+
+
 class Controls:
     """All controls, grouped in panels; each writes one Scenario field."""
 
@@ -66,16 +79,37 @@ class Controls:
         full = w.Layout(width="100%")
         style = {"description_width": "initial"}
 
-        # The slider snaps to min + k*step in log10: anchor the grid on Chinchilla's 5.76e23 FLOPs
-        # (Hoffmann §4) so the default budget is exact; the range is ~1e18 to ~1e27.
+        # The slider steps 0.05 dex on a grid anchored on Chinchilla's 5.76e23 FLOPs (Hoffmann §4),
+        # across the Scenario's whole range; exact values are typed in the box beside it (the
+        # slider's own readout would clamp and snap what is typed, so it is off).
         anchor, step = math.log10(5.76e23), 0.05
+        low, high = (math.log10(b) for b in BUDGET_RANGE)
         self.budget = w.FloatLogSlider(
-            value=s.budget, base=10, min=anchor - 115 * step, max=anchor + 65 * step, step=step,
-            description="C (FLOPs)", readout_format=".2e", continuous_update=True, layout=full, style=style,
+            value=s.budget, base=10, min=anchor - math.floor((anchor - low) / step) * step,
+            max=anchor + math.floor((high - anchor) / step) * step, step=step, readout=False,
+            description="C (FLOPs)", continuous_update=True, layout=full, style=style,
         )
+        self.budget_text = w.Text(value=_fmt_budget(s.budget), description="exact", continuous_update=False,
+                                  placeholder="e.g. 3.14e23", layout=w.Layout(width="200px"),
+                                  style={"description_width": "44px"})
         self.budget_readout = w.HTML()
         self.budget_message = message_box()
-        self.budget.observe(lambda c: self._write(self.budget_message, budget=float(c["new"])), "value")
+        self._slider_shows = s.budget  # the grid value read-back last put on the slider
+        self.budget.observe(self._on_budget_slider, "value")
+        self.budget_text.observe(self._on_budget_text, "value")
+        # Budget from hardware time or from dollars (compute.flops_from_gpu_time / flops_for_cost).
+        self.gpus = w.BoundedIntText(value=1024, min=1, max=10_000_000, description="GPUs",
+                                     layout=w.Layout(width="150px"), style={"description_width": "40px"})
+        self.days = w.BoundedFloatText(value=30, min=0.01, max=10_000, description="days",
+                                       layout=w.Layout(width="140px"), style={"description_width": "36px"})
+        self.from_gpus = w.Button(description="Set budget", tooltip="GPUs × days at the hardware and MFU below")
+        self.from_gpus.on_click(lambda _: self._budget_from(
+            lambda s: compute.flops_from_gpu_time(self.gpus.value, self.days.value, s.hardware, s.mfu)))
+        self.dollars = w.BoundedFloatText(value=1e6, min=1, max=1e13, description="$",
+                                          layout=w.Layout(width="170px"), style={"description_width": "16px"})
+        self.from_dollars = w.Button(description="Set budget", tooltip="dollars at your price, hardware and MFU")
+        self.from_dollars.on_click(lambda _: self._budget_from(
+            lambda s: compute.flops_for_cost(self.dollars.value, s.hardware, s.mfu, s.price)))
 
         self.law_boxes: dict[str, w.Checkbox] = {}
         self.laws_box = w.VBox()
@@ -86,7 +120,7 @@ class Controls:
         self.band = w.FloatSlider(value=s.band, min=1.25, max=10, step=0.25, layout=full, style=style,
                                   description="Near-optimal ×", readout_format=".2f",
                                   tooltip="a model is near-optimal when D / D_opt is within this factor")
-        self.band.observe(lambda c: self._write(self.laws_message, band=c["new"]), "value")
+        self.band.observe(lambda c: self._write(self.laws_message, band=round(c["new"], 9)), "value")
 
         self.filter_message = message_box()
         first, last = year_span(catalog())
@@ -109,10 +143,12 @@ class Controls:
         self.hardware = w.Dropdown(options=[(hw.name, k) for k, hw in compute.HARDWARE.items()],
                                    value=s.hardware, description="Hardware", layout=full, style=style)
         self.hardware.observe(lambda c: self._write(self.hw_message, hardware=c["new"]), "value")
-        self.mfu = w.FloatSlider(value=s.mfu, min=0.05, max=0.8, step=0.05, description="MFU",
-                                 tooltip="model-FLOPs utilisation: achieved / peak throughput",
-                                 readout_format=".0%", layout=full, style=style)
-        self.mfu.observe(lambda c: self._write(self.hw_message, mfu=c["new"]), "value")
+        # Entered as a percentage; the Scenario holds the fraction.
+        self.mfu = w.FloatSlider(value=100 * s.mfu, min=1, max=100, step=1, description="MFU (%)",
+                                 tooltip="model-FLOPs utilisation: achieved / peak throughput, in percent",
+                                 readout_format=".0f", layout=full, style=style)
+        # Rounded: the browser's slider arithmetic sends 40.00000000000001 for 40, and that is no choice.
+        self.mfu.observe(lambda c: self._write(self.hw_message, mfu=round(c["new"], 6) / 100), "value")
         self.price = w.FloatText(value=s.price, description="Your price, $/GPU-hour", layout=full, style=style)
         self.price.observe(lambda c: self._write(self.hw_message, price=c["new"]), "value")
 
@@ -148,11 +184,17 @@ class Controls:
                 self.surface.value = s.surface
             if changed & {"surface", "edits", "law_definitions"}:
                 self._coefficient_boxes()
-            for field, widget in (("budget", self.budget), ("band", self.band), ("weights", self.weights),
+            if "budget" in changed:
+                self._show_budget_on_slider(s.budget)
+            for field, widget in (("band", self.band), ("weights", self.weights),
                                   ("architecture", self.architecture), ("model", self.model),
-                                  ("hardware", self.hardware), ("mfu", self.mfu), ("price", self.price)):
+                                  ("hardware", self.hardware), ("price", self.price)):
                 if field in changed and widget.value != getattr(s, field):
                     widget.value = getattr(s, field)
+            if "mfu" in changed and self.mfu.value / 100 != s.mfu:
+                self.mfu.value = 100 * s.mfu
+            if "budget" in changed and _parse_budget(self.budget_text.value) != s.budget:
+                self.budget_text.value = _fmt_budget(s.budget)
             if "years" in changed:
                 self.years.value = s.years or (self.years.min, self.years.max)
         if changed & {"budget", "hardware", "mfu"}:
@@ -193,6 +235,34 @@ class Controls:
             return True
         return self.errors.guard(message, self.state.update, **changes)
 
+    def _on_budget_slider(self, change) -> None:
+        # The browser snaps the slider to its 0.05-dex grid and sends the snapped value back; that
+        # echo of our own read-back is not the user's choice (3.14e23 typed must stay 3.14e23).
+        if abs(math.log10(change["new"]) - math.log10(self._slider_shows)) < 1e-9:
+            return
+        self._write(self.budget_message, budget=float(change["new"]))
+
+    def _show_budget_on_slider(self, budget: float) -> None:
+        b = self.budget
+        on_grid = b.base ** (b.min + round((math.log(budget, b.base) - b.min) / b.step) * b.step)
+        self._slider_shows = on_grid
+        if abs(math.log10(b.value) - math.log10(on_grid)) >= 1e-9:
+            b.value = on_grid
+
+    def _on_budget_text(self, change) -> None:
+        value = _parse_budget(change["new"])
+        if value is None:
+            self.budget_message.value = (f'<span class="se-error">budget: {html.escape(change["new"])!s} is not a '
+                                         "number of FLOPs (type e.g. 3.14e23)</span>")
+            return
+        self._write(self.budget_message, budget=value)
+
+    def _budget_from(self, flops_of) -> None:
+        def apply():
+            self.state.update(budget=float(flops_of(self.state.scenario)))
+
+        self.errors.guard(self.budget_message, apply)
+
     def _on_law_toggle(self, change) -> None:
         if self._reading_back:
             return
@@ -225,8 +295,14 @@ class Controls:
         self.coef_box.layout = w.Layout(display="flex", flex_flow="row wrap")
         advanced.set_title(0, "Advanced: edit the loss law's coefficients")
         advanced.selected_index = None
+        from_hardware = w.Accordion(children=[w.VBox([
+            w.HBox([self.gpus, self.days, self.from_gpus]), w.HBox([self.dollars, self.from_dollars]),
+        ])])
+        from_hardware.set_title(0, "Budget from GPUs × days, or from dollars")
+        from_hardware.selected_index = None
         return w.VBox([
-            section("Compute budget"), self.budget, self.budget_readout, self.budget_message,
+            section("Compute budget"), self.budget, self.budget_text, self.budget_readout, self.budget_message,
+            from_hardware,
             section("Laws"), self.laws_box, self.surface, self.band, self.laws_message,
             section("Published models"), self.years, self.weights, self.architecture, self.model,
             self.filter_message,
