@@ -52,7 +52,8 @@ budget is best spent. Coloured lines are each law's compute-optimal path; stars 
 your budget. Shaded regions are more than the chosen factor away from the optimal tokens for
 a model's own compute: <span style="color:#D55E00">undertrained</span> below,
 <span style="color:#0072B2">over-trained</span> above. Points are published models (MoE at their
-active parameters, diamonds; hollow = undertrained, filled = near-optimal, rimmed with a white dot = over-trained). <b>Right (or below):</b> the loss each loss law predicts at its own
+active parameters, diamonds; hollow = undertrained, filled = near-optimal, rimmed with a white dot =
+over-trained). <b>Right (or below):</b> the loss each loss law predicts at its own
 optimum, with the models at (6ND, predicted loss).</p>
 <p>Kaplan et al. 2020 (arXiv:2001.08361) count <i>non-embedding</i> parameters and fit its frontier
 to early-stopped runs: N<sub>opt</sub> = 1.3e9&middot;C<sub>min</sub><sup>0.73</sup> (C in PF-days).
