@@ -72,8 +72,8 @@ class LecturePanel:
         self.counter = w.HTML()
         self.text = w.HTML()
         self.sources = w.HTML()
-        self.previous_button = w.Button(description="Previous", icon="arrow-left", tooltip="previous step")
-        self.next_button = w.Button(description="Next", icon="arrow-right", tooltip="next step")
+        self.previous_button = w.Button(description="Previous", tooltip="previous step")
+        self.next_button = w.Button(description="Next", tooltip="next step")
         self.restore_button = w.Button(description="Back to this step's view",
                                        tooltip="undo your changes since this step opened")
         self.previous_button.on_click(lambda _: self._move(self.step - 1))
