@@ -31,7 +31,7 @@ SORT_COLUMNS = (
 _STATUS_ORDER = {UNDERTRAINED: 0, NEAR_OPTIMAL: 1, OVERTRAINED: 2, NOT_PLOTTED: 3}
 # Column widths of the padded rows (characters).
 _COLUMNS = (("model", 22, "<"), ("organisation", 16, "<"), ("year", 4, "<"), ("N", 8, ">"), ("D", 8, ">"),
-            ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 12, "<"))
+            ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 13, "<"))
 _NBSP = "\u00a0"  # <option> text collapses runs of spaces; non-breaking ones keep the columns
 # State fields that change what the table shows.
 TABLE_FIELDS = frozenset({"surface", "edits", "band", "years", "weights", "architecture", "model", "laws",
@@ -75,7 +75,7 @@ def sort_models(models: pd.DataFrame, column: str, ascending: bool) -> pd.DataFr
     """
     if column == "status":
         key = models["status"].map(_STATUS_ORDER)
-    elif models[column].dtype == object:
+    elif pd.api.types.is_string_dtype(models[column]):
         key = models[column].str.lower()
     else:
         key = models[column]
