@@ -168,7 +168,17 @@ class ModelTable:
                     if keep in s.laws:
                         self.size_law.value = keep
         self.sizing.value = ""  # numbers of another model, law or band would be stale
+        if changed <= {"model"}:  # the rows stay; only the selection and the detail follow
+            self._select_current()
+            self._render_detail()
+            return
         self.refresh()
+
+    def _select_current(self) -> None:
+        model = self.state.scenario.model
+        shown = list(self.visible["name"])
+        with self._guard():
+            self.rows.index = shown.index(model) if model in shown else None
 
     def refresh(self) -> None:
         """Rebuild the rows from the state, the filter box and the sort."""
@@ -179,8 +189,7 @@ class ModelTable:
         with self._guard():
             if list(self.rows.options) != options:
                 self.rows.options = options
-            names = set(self.visible["name"])
-            self.rows.index = None if s.model not in names else list(self.visible["name"]).index(s.model)
+        self._select_current()
         band = f"{1 / s.band:.2g}–{s.band:.3g}"
         self.caption.value = (
             f'<div class="se-note">{len(self.visible)} of {len(readout.all_models)} models. Status under '
