@@ -119,6 +119,10 @@ def test_a_compute_outside_the_range_is_a_message_never_a_clamp():
 
 def test_size_chinchillas_compute_as_epoch_would(table):
     table.rows.value = "Chinchilla"
+    assert table.size_law.value == "besiroglu2024"  # the surface law is the first choice
+    table.size_law.value = "kaplan2020"
+    table.state.update(laws=("kaplan2020", "besiroglu2024"))
+    assert table.size_law.value == "kaplan2020"  # the user's choice stays while it is shown
     table.size_law.value = "besiroglu2024"
     table.size_button.click()
     C = 6 * 70e9 * 1.4e12

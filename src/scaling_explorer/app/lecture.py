@@ -75,7 +75,8 @@ class LecturePanel:
         self.previous_button = w.Button(description="Previous", tooltip="previous step")
         self.next_button = w.Button(description="Next", tooltip="next step")
         self.restore_button = w.Button(description="Back to this step's view",
-                                       tooltip="undo your changes since this step opened")
+                                       tooltip="undo your changes since this step opened",
+                                       layout=w.Layout(width="auto"))
         self.previous_button.on_click(lambda _: self._move(self.step - 1))
         self.next_button.on_click(lambda _: self._move(self.step + 1))
         self.restore_button.on_click(lambda _: self._move(self.step))
@@ -92,8 +93,7 @@ class LecturePanel:
         self.predict_box.add_class("se-predict")
 
         self._widget = w.VBox([
-            w.HBox([self.heading, self.counter], layout=w.Layout(justify_content="space-between")),
-            self.text, self.predict_box, self.sources,
+            self.counter, self.heading, self.text, self.predict_box, self.sources,
             w.HBox([self.previous_button, self.next_button, self.restore_button]),
             self.changed_note, self.message,
         ])
@@ -172,7 +172,7 @@ class LecturePanel:
         step = lecture.steps[i]
         self.heading.value = (f'<div class="se-lecture-title"><span class="se-note">{html.escape(lecture.title)}'
                               f"</span><br><b>{html.escape(step.title)}</b></div>")
-        self.counter.value = f'<div class="se-lecture-counter">step {i + 1} of {len(lecture)}</div>'
+        self.counter.value = f'<div class="se-lecture-counter se-note">step {i + 1} of {len(lecture)}</div>'
         self.text.value = f'<div class="se-lecture-text">{render_text(step.text)}</div>'
         self.sources.value = render_sources(step.sources)
         self.previous_button.disabled = i == 0

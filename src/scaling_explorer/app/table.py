@@ -165,8 +165,11 @@ class ModelTable:
                 if list(self.size_law.options) != options:
                     keep = self.size_law.value
                     self.size_law.options = options
-                    if keep in s.laws:
-                        self.size_law.value = keep
+                    # Keep the user's law while it is shown; else the surface law, else the first.
+                    for choice in (keep, s.surface, *s.laws):
+                        if choice in s.laws:
+                            self.size_law.value = choice
+                            break
         self.sizing.value = ""  # numbers of another model, law or band would be stale
         if changed <= {"model"}:  # the rows stay; only the selection and the detail follow
             self._select_current()
