@@ -1,4 +1,4 @@
-"""A plain (non-editable) install carries data/models.csv: build the wheel, install it into a fresh
+"""A plain (non-editable) install carries data/models.csv and data/lectures/: build the wheel, install it into a fresh
 venv and run the CLI from an unrelated directory."""
 
 import csv
@@ -35,6 +35,8 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
 
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "scaling_explorer/data/models.csv" in names and "scaling_explorer/data/README.md" in names
+    lectures = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "lectures").glob("*.json")}
+    assert lectures and {f"scaling_explorer/data/{p}" for p in lectures} <= names, "a lecture is missing from the wheel"
     modules = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.py")}
     assert modules <= names, f"modules missing from the wheel (add the package to pyproject): {modules - names}"
 
@@ -59,3 +61,12 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
         expected = [row["name"] for row in csv.DictReader(f)]
     assert [r["name"] for r in records] == expected
     assert all(isinstance(r["caveats"], list) for r in records)
+
+    # The shipped lecture loads from the installed package, and each step's scenario validates.
+    out = _run(python, "-c", "import scaling_explorer.lecture as L; lec = L.load_lecture('scaling-laws'); "
+               "[L.step_scenario(lec, i) for i in range(len(lec))]; print(L.LECTURES_DIR); print(len(lec))",
+               cwd=elsewhere)
+    where, n_steps = out.stdout.split()
+    assert Path(where).resolve().is_relative_to(venv.resolve()), where
+    with open(ROOT / "data" / "lectures" / "scaling-laws.json") as f:
+        assert int(n_steps) == len(json.load(f)["steps"])
