@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import compute
-from .catalog import NOT_PLOTTED, classify, load_models
+from .catalog import NOT_PLOTTED, classify, classify_at_demand, load_models
 from .conventions import ParamCount
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
@@ -271,15 +271,26 @@ class Readout:
 
     @cached_property
     def all_models(self) -> pd.DataFrame:
-        """The whole catalog classified under the scenario's surface law (unfiltered)."""
+        """The whole catalog classified under the scenario's surface law (unfiltered).
+
+        Adds ``break_even_inference_tokens`` (NaN where none, or for a law that is not
+        Chinchilla-form); with inference demand also ``status_at_demand`` and
+        ``d_over_d_opt_at_demand`` (:func:`~scaling_explorer.catalog.classify_at_demand`).
+        """
         s = self.scenario
-        table = classified(s.law(s.surface), s.band).copy()
+        law = s.law(s.surface)
+        if s.inference_tokens > 0:
+            try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
+                return classify_at_demand(classified(law, s.band), law, s.inference_tokens, (1.0 / s.band, s.band))
+            except NotApplicable:
+                pass
+        table = classified(law, s.band).copy()
         # Lifetime inference tokens at which each model's own (N, D) is the cheapest way to its loss.
         placed = table["status"] != NOT_PLOTTED
         table["break_even_inference_tokens"] = np.nan
         if placed.any():
             N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
-            table.loc[placed, "break_even_inference_tokens"] = break_even(s.law(s.surface), N, D)
+            table.loc[placed, "break_even_inference_tokens"] = break_even(law, N, D)
         return table
 
     @cached_property
