@@ -341,3 +341,19 @@ def test_a_users_chinchilla_form_law_wraps_too():
     N, D = optimum_for_loss(law, 2.2, 1e13)
     assert float(law.loss(N, D)) == pytest.approx(2.2, rel=1e-12)
     assert float(DataConstrained(law, 1e11).loss(1e9, 1e12)) > float(law.loss(1e9, 1e12))
+
+
+def test_a_model_is_exactly_optimal_at_its_break_even_demand():
+    # catalog.classify_at_demand measures D against the cheapest model of the same loss under T;
+    # at T = the model's own break-even demand that ratio is 1 (closed form against the solver).
+    from scaling_explorer.catalog import classify, classify_at_demand, load_models
+
+    table = classify(load_models(), SARDANA).set_index("name")
+    row = table.loc["Llama 3 8B"]
+    T = float(break_even_inference_tokens(SARDANA, row["compute_params"], row["tokens"]))
+    at = classify_at_demand(table.reset_index(), SARDANA, T).set_index("name")
+    assert at.loc["Llama 3 8B", "d_over_d_opt_at_demand"] == pytest.approx(1.0, rel=1e-6)
+    assert at.loc["Llama 3 8B", "status_at_demand"] == "near-optimal"
+    assert table.loc["Llama 3 8B", "status"] == "overtrained"  # for training cost alone
+    assert classify_at_demand(table.reset_index(), SARDANA, T / 100).set_index("name").loc[
+        "Llama 3 8B", "status_at_demand"] == "overtrained"

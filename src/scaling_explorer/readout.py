@@ -171,6 +171,30 @@ def classified(law, band: float) -> pd.DataFrame:
     return classify(catalog(), law, near_optimal_band=(1.0 / band, band))
 
 
+@lru_cache(maxsize=64)
+def classified_with_break_even(law, band: float) -> pd.DataFrame:
+    """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none or not Chinchilla-form); cached."""
+    table = classified(law, band).copy()
+    placed = table["status"] != NOT_PLOTTED
+    table["break_even_inference_tokens"] = np.nan
+    if placed.any():
+        N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
+        table.loc[placed, "break_even_inference_tokens"] = break_even(law, N, D)
+    return table
+
+
+@lru_cache(maxsize=64)
+def classified_at_demand(law, band: float, inference_tokens: float) -> pd.DataFrame:
+    """:func:`classified` plus each model's standing under the demand; cached (a budget step does not change it)."""
+    return classify_at_demand(classified(law, band), law, inference_tokens, (1.0 / band, band))
+
+
+@lru_cache(maxsize=256)
+def _target(law, loss: float, inference_tokens: float):
+    # Independent of the budget, so a slider step reuses it.
+    return for_loss(law, loss, inference_tokens)
+
+
 def _finite_or_none(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
@@ -233,7 +257,7 @@ def beyond_fields(scenario: Scenario, law, N: float, D: float, loss: float | Non
             if field_name == "target_inference_aware" and not T:
                 break
             try:
-                t = for_loss(law, target, demand)
+                t = _target(law, target, demand)
             except NotApplicable as exc:
                 notes.append(f"target loss: {exc}")
                 break
@@ -281,17 +305,10 @@ class Readout:
         law = s.law(s.surface)
         if s.inference_tokens > 0:
             try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
-                return classify_at_demand(classified(law, s.band), law, s.inference_tokens, (1.0 / s.band, s.band))
+                return classified_at_demand(law, s.band, s.inference_tokens)
             except NotApplicable:
                 pass
-        table = classified(law, s.band).copy()
-        # Lifetime inference tokens at which each model's own (N, D) is the cheapest way to its loss.
-        placed = table["status"] != NOT_PLOTTED
-        table["break_even_inference_tokens"] = np.nan
-        if placed.any():
-            N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
-            table.loc[placed, "break_even_inference_tokens"] = break_even(law, N, D)
-        return table
+        return classified_with_break_even(law, s.band)
 
     @cached_property
     def models(self) -> pd.DataFrame:
