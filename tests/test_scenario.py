@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scaling_explorer import PRESETS, Scenario, ScenarioError, evaluate, get_law
 from scaling_explorer.compute import HARDWARE
 from scaling_explorer.readout import catalog
+from scaling_explorer.scenario import LAYERS
 
 LOSS_LAWS = [k for k, law in PRESETS.items() if law.has_loss]
 MODEL_NAMES = sorted(catalog()["name"])
@@ -44,6 +45,7 @@ scenarios = st.builds(
     inference_tokens=st.just(0.0) | st.floats(0, 1e30),
     unique_tokens=st.none() | st.floats(1e6, 1e30),
     target_loss=st.none() | st.floats(0.5, 5.0),
+    hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
 )
 
 ROUND_TRIP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,6 +97,7 @@ def test_documented_query_keys():
     ("mfu=40", "mfu"),
     ("price=-1", "price"),
     ("model=GPT-7", "model"),
+    ("hide=everything", "hide"),
     ("colour=red", "colour"),
     ("budget=1e23&budget=1e24", "budget"),
     ("serve=-1", "serve"),

@@ -193,7 +193,9 @@ def cmd_models(args) -> None:
         print(json.dumps(records))
         return
     print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
-    _print_table(records, columns[:-1])
+    for r in records:
+        r["caveats"] = "; ".join(r["caveats"])
+    _print_table(records, [c for c in columns if c != "source"])
 
 
 def cmd_fit(args) -> None:

@@ -23,6 +23,7 @@ model     the selected model's name (empty: none)                ``model=Chinchi
 serve     lifetime inference tokens T (0: training cost only)    ``serve=1e13``
 unique    unique training tokens available (empty: unlimited)    ``unique=2e11``
 target    a target loss in nats per token (empty: none)          ``target=2.0``
+hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
 ========  =====================================================  ==========================
 """
 
@@ -42,6 +43,8 @@ BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model
 TOKENS_MAX = 1e30  # inference demand and unique tokens: far past any corpus or deployment
 WEIGHTS = ("all", "open", "closed")
 ARCHITECTURES = ("all", "dense", "moe")
+#: Layers of the N-D plot that a lecture step (or the user) can hide.
+LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
 
 
 class ScenarioError(ValueError):
@@ -102,6 +105,8 @@ class Scenario:
         Unique training tokens available, repeated beyond one epoch (None: unlimited).
     target_loss : float or None
         A loss to reach, nats per token (None: none).
+    hide : tuple of str
+        Plot layers hidden (from :data:`LAYERS`), sorted.
     """
 
     budget: float = 5.76e23
@@ -119,6 +124,7 @@ class Scenario:
     inference_tokens: float = 0.0
     unique_tokens: float | None = None
     target_loss: float | None = None
+    hide: tuple[str, ...] = ()
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -207,6 +213,9 @@ class Scenario:
             if not target > 0:
                 raise ScenarioError("target", f"a target loss must be above 0 nats per token, got {target:g}")
             set_("target_loss", target)
+        if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
+            raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
+        set_("hide", tuple(sorted(set(self.hide))))
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
@@ -244,6 +253,8 @@ class Scenario:
         values = dict(data)
         if "laws" in values and isinstance(values["laws"], list):
             values["laws"] = tuple(values["laws"])
+        if "hide" in values and isinstance(values["hide"], list):
+            values["hide"] = tuple(values["hide"])
         if "edits" in values and isinstance(values["edits"], list):
             values["edits"] = tuple(tuple(e) if isinstance(e, list) else e for e in values["edits"])
         if values.get("years") is not None and isinstance(values["years"], list):
@@ -367,7 +378,7 @@ def _read_years(key: str, text: str):
 
 _QUERY_WRITE = {
     "budget": _fmt, "band": _fmt, "mfu": _fmt, "price": _fmt,
-    "laws": ",".join,
+    "laws": ",".join, "hide": ",".join,
     "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
@@ -377,7 +388,7 @@ _QUERY_WRITE = {
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
-    "laws": _read_keys, "edits": _read_edits,
+    "laws": _read_keys, "hide": _read_keys, "edits": _read_edits,
     "years": lambda key, text: None if text == "" else _read_years(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,
