@@ -42,6 +42,9 @@ scenarios = st.builds(
     mfu=st.floats(0.01, 1.0),
     price=st.floats(0.01, 1e4),
     model=st.sampled_from(["", *MODEL_NAMES]),
+    inference_tokens=st.just(0.0) | st.floats(0, 1e30),
+    unique_tokens=st.none() | st.floats(1e6, 1e30),
+    target_loss=st.none() | st.floats(0.5, 5.0),
     hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
     present=st.booleans(),
 )
@@ -99,6 +102,13 @@ def test_documented_query_keys():
     ("present=maybe", "present"),
     ("colour=red", "colour"),
     ("budget=1e23&budget=1e24", "budget"),
+    ("serve=-1", "serve"),
+    ("serve=lots", "serve"),
+    ("serve=inf", "serve"),
+    ("unique=0", "unique"),
+    ("unique=1e40", "unique"),
+    ("target=-2", "target"),
+    ("target=nan", "target"),
 ])
 def test_bad_queries_raise_naming_the_key(query, key):
     with pytest.raises(ScenarioError) as info:
@@ -181,3 +191,67 @@ def test_to_code_recomputes_the_same_numbers_in_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Kaplan" in out.stdout
     assert json.loads(out.stdout.splitlines()[-1]) == json.loads(json.dumps(evaluate(s).to_dict()))
+
+
+def test_beyond_chinchilla_query_keys_and_neutral_defaults():
+    s = Scenario.from_query("serve=1e13&unique=2e11&target=2.0")
+    assert (s.inference_tokens, s.unique_tokens, s.target_loss) == (1e13, 2e11, 2.0)
+    assert Scenario.from_query("unique=&target=") == Scenario()
+    default = Scenario()
+    assert (default.inference_tokens, default.unique_tokens, default.target_loss) == (0.0, None, None)
+    row = evaluate(default).row("besiroglu2024")
+    assert (row.total_flops, row.inference_aware, row.data_constrained, row.target, row.notes) == (
+        None, None, None, None, ())
+    # The default export keeps today's columns.
+    assert "total_flops" not in evaluate(default).to_frame()
+
+
+def test_inference_demand_adds_the_equal_loss_inference_aware_row():
+    from scaling_explorer.wrappers import lifetime_flops, optimum_for_loss
+
+    T = 1e13
+    r = evaluate(Scenario(inference_tokens=T, laws=("besiroglu2024", "kaplan2020", "hoffmann2022-approach1")))
+    row, law = r.row("besiroglu2024"), get_law("besiroglu2024")
+    # Same loss as the training-only optimum, and the cheapest way to it over the lifetime.
+    N, D = optimum_for_loss(law, row.loss, T)
+    assert row.inference_aware.params == pytest.approx(float(N), rel=1e-12)
+    assert row.inference_aware.loss == pytest.approx(row.loss, rel=1e-12)
+    assert row.total_flops == pytest.approx(5.76e23 + 2 * row.params * T)
+    assert row.inference_aware.total_flops == pytest.approx(float(lifetime_flops(law, N, D, T)))
+    assert row.inference_aware.total_flops < row.total_flops and row.inference_aware.params < row.params
+    # Laws it cannot take say why instead of a number.
+    assert r.row("kaplan2020").inference_aware is None and "Chinchilla-form" in r.row("kaplan2020").notes[0]
+    assert r.row("hoffmann2022-approach1").total_flops == pytest.approx(5.76e23 + 2 * r.row(
+        "hoffmann2022-approach1").params * T)
+    frame = r.to_frame()
+    assert frame.loc[0, "inference_aware_params"] == pytest.approx(row.inference_aware.params)
+    assert frame["inference_tokens"].eq(T).all()
+
+
+def test_unique_tokens_and_target_loss_rows():
+    from scaling_explorer.wrappers import DataConstrained, for_loss
+
+    r = evaluate(Scenario(budget=1e22, unique_tokens=25e9, target_loss=2.0, laws=("muennighoff2023",),
+                          surface="muennighoff2023"))
+    row = r.row("muennighoff2023")
+    # datablations README: 1e22 FLOPs on 25B unique tokens -> 237.3B tokens, 7.02B parameters.
+    assert row.data_constrained.tokens == pytest.approx(237336955477.55, rel=3e-3)
+    assert row.data_constrained.epochs == pytest.approx(9.49, abs=0.03)
+    assert row.data_constrained.loss == pytest.approx(float(DataConstrained(get_law("muennighoff2023"), 25e9).loss(
+        row.data_constrained.params, row.data_constrained.tokens)))
+    assert row.epochs == pytest.approx(row.tokens / 25e9)
+    assert row.target.params == pytest.approx(for_loss(get_law("muennighoff2023"), 2.0).params)
+    assert row.target_inference_aware is None  # no demand set
+
+
+def test_models_carry_their_break_even_inference_demand():
+    from scaling_explorer.wrappers import break_even_inference_tokens
+
+    r = evaluate(Scenario(model="Llama 3 8B"))
+    table = r.all_models.set_index("name")
+    law = get_law("besiroglu2024")
+    expected = float(break_even_inference_tokens(law, 8e9, table.loc["Llama 3 8B", "tokens"]))
+    assert table.loc["Llama 3 8B", "break_even_inference_tokens"] == pytest.approx(expected)
+    assert np.isnan(table.loc["Gopher", "break_even_inference_tokens"])  # undertrained: no demand makes it optimal
+    card = {st.key: st.break_even_inference_tokens for st in r.selected.statuses}
+    assert card["besiroglu2024"] == pytest.approx(expected) and card["kaplan2020"] is None

@@ -337,3 +337,39 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
 
 CLI_COLUMNS = ["name", "params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency", "status",
                "caveats", "source"]
+
+
+def classify_at_demand(classified: pd.DataFrame, law, inference_tokens: float,
+                       near_optimal_band: tuple[float, float] = NEAR_OPTIMAL_BAND) -> pd.DataFrame:
+    """Add each model's standing under lifetime inference demand to a :func:`classify` table.
+
+    Under demand T the yardstick is the cheapest model *of the same loss* over its lifetime
+    (training plus 2·N·T inference FLOPs; Sardana et al. 2024): ``tokens_opt_at_demand`` is its
+    D, ``d_over_d_opt_at_demand`` the model's D over that, and ``status_at_demand`` the band
+    applied to it. A model that looks over-trained for training cost alone can be near-optimal for
+    the demand. Only for Chinchilla-form laws; raises ``NotApplicable`` otherwise.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``break_even_inference_tokens``, ``tokens_opt_at_demand``,
+        ``d_over_d_opt_at_demand`` and ``status_at_demand`` added.
+    """
+    from .wrappers.inference import break_even_inference_tokens, optimum_for_loss
+
+    low, high = near_optimal_band
+    out = classified.copy()
+    placed = (out["not_plotted"] == "").to_numpy()
+    for col in ("break_even_inference_tokens", "tokens_opt_at_demand", "d_over_d_opt_at_demand"):
+        out[col] = np.nan
+    if placed.any():
+        N, D = (out.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
+        out.loc[placed, "break_even_inference_tokens"] = break_even_inference_tokens(law, N, D)
+        _, D_opt = optimum_for_loss(law, law.loss(N, D), inference_tokens)
+        out.loc[placed, "tokens_opt_at_demand"] = D_opt
+        out.loc[placed, "d_over_d_opt_at_demand"] = D / D_opt
+    ratio = out["d_over_d_opt_at_demand"]
+    out["status_at_demand"] = np.select(
+        [~placed, ratio < low, ratio > high], [NOT_PLOTTED, UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
+    )
+    return out

@@ -1,4 +1,4 @@
-"""Command line: ``scaling-explorer laws | show | optimal | loss | models | fit | serve``.
+"""Command line: ``scaling-explorer laws | show | optimal | target | loss | models | fit | serve``.
 
 Bad input exits with status 2 and one readable line on stderr, never a traceback.
 """
@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import asdict
 
 import numpy as np
 
@@ -91,6 +92,9 @@ def cmd_laws(args) -> None:
 
 
 def _extrapolation_note(row) -> str:
+    if row.fitted_flops is None:
+        return (f"note: {row.key}'s source does not state the FLOPs it was fitted on; "
+                "treat this budget as an extrapolation")
     low, high = row.fitted_flops
     return f"note: {row.key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
 
@@ -139,7 +143,7 @@ def cmd_show(args) -> None:
         sys.stdout.write(readout.to_csv())
         return
     b = readout.budget
-    records = [_row_record(row, b.flops) for row in readout.rows]
+    records = [_row_record(row, b.flops) | _beyond_row(row) for row in readout.rows]
     if args.json:
         print(json.dumps({**readout.to_dict(), "rows": records}))
         return
@@ -179,18 +183,19 @@ def cmd_models(args) -> None:
 
     law = laws.get_law(args.law)
     table = classify(load_models(args.file), law)
+    table, columns = _models_at_demand(table, law, args, CLI_COLUMNS)
     if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())
         print(f"note: {law.name} counts non-embedding parameters; N and 6ND use the published non-embedding "
               f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
-    records = json.loads(table[CLI_COLUMNS].to_json(orient="records"))
+    records = json.loads(table[columns].to_json(orient="records"))
     if args.json:
         print(json.dumps(records))
         return
     print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
     for r in records:
         r["caveats"] = "; ".join(r["caveats"])
-    _print_table(records, [c for c in CLI_COLUMNS if c != "source"])
+    _print_table(records, [c for c in columns if c != "source"])
 
 
 def cmd_fit(args) -> None:
@@ -257,7 +262,172 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--pool-size", type=int, default=0, help="preheated kernels (for a class)")
     p.set_defaults(run=cmd_serve)
+    _add_beyond_chinchilla(sub)
     return parser
+
+
+# -- beyond Chinchilla: inference demand, unique-token budgets, target loss, granularity -------------
+def _tokens(text: str) -> float:
+    """Parse a token count that may be zero (no inference demand)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or a positive, finite number of tokens")
+    return value
+
+
+def _beyond_row(row) -> dict:
+    from .readout import _beyond_row as beyond
+
+    return beyond(row)
+
+
+def _refuse_notes(row) -> None:
+    """Options the law cannot use exit 2 naming why (the readout's notes for this row)."""
+    if row.notes:
+        raise CliError(f"{row.key}: " + "; ".join(row.notes))
+
+
+def cmd_optimal_beyond(args) -> None:
+    """``optimal`` with ``--inference-tokens`` and/or ``--unique-tokens``; plain ``optimal`` otherwise."""
+    T, U = args.inference_tokens, args.unique_tokens
+    if not T and U is None:
+        return cmd_optimal(args)
+    from .readout import evaluate
+    from .scenario import Scenario
+
+    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="", inference_tokens=T or 0.0,
+                            unique_tokens=U)).rows[0]
+    _refuse_notes(row)
+    record = _row_record(row, args.flops) | {"inference_tokens": T or 0.0, "unique_tokens": U}
+    if T:
+        record |= {"total_flops": row.total_flops, "inference_aware": asdict(row.inference_aware)}
+    if U is not None:
+        record |= {"epochs": row.epochs, "data_constrained": asdict(row.data_constrained)}
+    if args.json:
+        print(json.dumps(record))
+        return
+    law = laws.get_law(args.law)
+    print(f"{law.name} at {args.flops:.3g} training FLOPs ({law.params_meaning.description})")
+    print(f"  training-only optimum   N {row.params:.4g}  D {row.tokens:.4g}  loss {_loss_text(row.loss)}")
+    if T:
+        ia = row.inference_aware
+        print(f"  serving {T:.3g} tokens: lifetime FLOPs {row.total_flops:.4g}")
+        print(f"  inference-aware, same loss   N {ia.params:.4g}  D {ia.tokens:.4g}  training FLOPs "
+              f"{ia.training_flops:.4g}  lifetime FLOPs {ia.total_flops:.4g} ({ia.total_flops / row.total_flops:.1%})")
+    if U is not None:
+        dc = row.data_constrained
+        print(f"  {U:.3g} unique tokens: training-only optimum repeats them {row.epochs:.3g} times")
+        print(f"  data-constrained optimum     N {dc.params:.4g}  D {dc.tokens:.4g}  epochs {dc.epochs:.3g}  "
+              f"loss {dc.loss:.4f}")
+    if row.extrapolated:
+        print(_extrapolation_note(row))
+
+
+def _loss_text(loss) -> str:
+    return "n/a (allocation law)" if loss is None else f"{loss:.4f}"
+
+
+def cmd_target(args) -> None:
+    """Compute, N and D a law needs to reach ``--loss`` (with ``--inference-tokens``: cheapest over the lifetime)."""
+    from .wrappers import for_loss
+
+    law = laws.get_law(args.law)
+    plain = for_loss(law, args.loss)
+    served = for_loss(law, args.loss, args.inference_tokens) if args.inference_tokens else None
+    record = _require_finite({"law": args.law, "loss": args.loss, "params": plain.params, "tokens": plain.tokens,
+                              "tokens_per_param": plain.tokens / plain.params, "flops": plain.training_flops,
+                              "params_meaning": law.params_meaning.value}) | {"inference_tokens": args.inference_tokens}
+    if served is not None:
+        record["total_flops"] = plain.training_flops + 2 * plain.params * args.inference_tokens
+        record["inference_aware"] = {"params": served.params, "tokens": served.tokens,
+                                     "tokens_per_param": served.tokens / served.params,
+                                     "flops": served.training_flops, "total_flops": served.total_flops}
+    if args.json:
+        print(json.dumps(record))
+        return
+    print(f"{law.name}: reaching loss {args.loss:g} nats/token ({law.params_meaning.description})")
+    print(f"  training-only   N {plain.params:.4g}  D {plain.tokens:.4g}  training FLOPs {plain.training_flops:.4g}")
+    if served is not None:
+        print(f"  serving {args.inference_tokens:.3g} tokens: that model's lifetime FLOPs {record['total_flops']:.4g}")
+        print(f"  inference-aware N {served.params:.4g}  D {served.tokens:.4g}  training FLOPs "
+              f"{served.training_flops:.4g}  lifetime FLOPs {served.total_flops:.4g} "
+              f"({served.total_flops / record['total_flops']:.1%})")
+
+
+def cmd_loss_beyond(args) -> None:
+    """``loss`` with ``--unique-tokens`` and/or ``--granularity`` (and every MoE law); plain ``loss`` otherwise."""
+    from .wrappers import DataConstrained, FineGrainedMoELaw
+
+    law = laws.get_law(args.law)
+    moe = isinstance(law, FineGrainedMoELaw)
+    if args.unique_tokens is None and args.granularity is None and not moe:
+        return cmd_loss(args)
+    if args.granularity is not None:
+        if not moe:
+            raise CliError(f"--granularity needs a fine-grained MoE law (krajewski2024); {args.law} has no experts")
+        law = law.at_granularity(args.granularity)
+    if args.unique_tokens is not None:
+        law = DataConstrained(law, args.unique_tokens)  # NotApplicable (exit 2) for non-Chinchilla-form laws
+    record = {"law": args.law, "params": args.params, "tokens": args.tokens,
+              "flops": float(law.flop_model.flops(args.params, args.tokens)),
+              "loss": float(law.loss(args.params, args.tokens))}
+    if args.unique_tokens is not None:
+        record |= {"unique_tokens": args.unique_tokens, "epochs": args.tokens / args.unique_tokens}
+    if moe:
+        record |= {"granularity": law.granularity, "active_params": float(law.active_params(args.params))}
+    _require_finite(record)
+    if args.json:
+        print(json.dumps(record))
+        return
+    extra = f", {record['epochs']:.3g} epochs over {args.unique_tokens:.4g} unique tokens" if "epochs" in record else ""
+    if moe:
+        extra += f", granularity {law.granularity:g}, {record['active_params']:.4g} active parameters"
+    print(f"{law.name}: N = {args.params:.4g}, D = {args.tokens:.4g}{extra} -> "
+          f"C = {record['flops']:.4g} FLOPs, loss = {record['loss']:.4f} nats/token")
+
+
+def _models_at_demand(table, law, args, columns):
+    """With ``--inference-tokens``: each model's break-even demand and standing at that demand."""
+    T = getattr(args, "inference_tokens", None)
+    if T is None:
+        return table, columns
+    from .catalog import classify_at_demand
+
+    table = classify_at_demand(table, law, T)  # NotApplicable (exit 2) for non-Chinchilla-form laws
+    return table, [*columns[:-1], "break_even_inference_tokens", "d_over_d_opt_at_demand", "status_at_demand",
+                   columns[-1]]
+
+
+def _add_beyond_chinchilla(sub) -> None:
+    """Options and the ``target`` command for inference demand, unique-token budgets and MoE granularity."""
+    p = sub.choices["optimal"]
+    p.add_argument("--inference-tokens", type=_tokens, default=0.0, metavar="T",
+                   help="lifetime inference tokens the model will serve (adds the inference-aware optimum)")
+    p.add_argument("--unique-tokens", type=_number, default=None, metavar="U",
+                   help="unique training tokens available (adds the data-constrained optimum)")
+    p.set_defaults(run=cmd_optimal_beyond)
+
+    p = sub.choices["loss"]
+    p.add_argument("--unique-tokens", type=_number, default=None, metavar="U",
+                   help="unique tokens the D training tokens are drawn from (Muennighoff et al. 2023)")
+    p.add_argument("--granularity", type=_number, default=None, metavar="G",
+                   help="MoE granularity d_ff / d_expert (krajewski2024 only)")
+    p.set_defaults(run=cmd_loss_beyond)
+
+    p = sub.choices["models"]
+    p.add_argument("--inference-tokens", type=_tokens, default=None, metavar="T",
+                   help="lifetime inference demand: adds break_even_inference_tokens and each model's standing at T")
+
+    p = sub.add_parser("target", help="compute, N and D a law needs to reach a loss")
+    p.add_argument("--law", type=_law_name, required=True)
+    p.add_argument("--loss", type=_number, required=True, help="target loss in nats per token")
+    p.add_argument("--inference-tokens", type=_tokens, default=0.0, metavar="T",
+                   help="lifetime inference tokens (adds the cheapest model over training plus inference)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -316,6 +316,39 @@ _EPOCH_RANGE = FittedRange(
     (5.73e7, 1.62e10), (2.45e8, 3.18e11), (1.40e18, 1.30e22), "Epoch's reconstructed Figure 4 (D = C / 6N)"
 )
 
+SARDANA = (
+    "Sardana, Portes, Doubov & Frankle 2024, Beyond Chinchilla-Optimal: Accounting for Inference in Language "
+    "Model Scaling Laws, ICML 2024, arXiv:2401.00448 (constants of the authors' code, "
+    "nikhilsardana/beyond-chinchilla utils.py)"
+)
+MUENNIGHOFF = (
+    "Muennighoff et al. 2023, Scaling Data-Constrained Language Models, arXiv:2305.16264 "
+    "(C4 fit from huggingface/datablations README, Parametric Fit)"
+)
+LLAMA3 = (
+    "Llama Team 2024, The Llama 3 Herd of Models, arXiv:2407.21783 §3.2.1 (tokens D* = 0.29 C^0.53; exponent "
+    "anchored on the stated 16.55T tokens at 3.8e25 FLOPs, N = C / 6D)"
+)
+DEEPSEEK = (
+    "DeepSeek-AI 2024, DeepSeek LLM: Scaling Open-Source Language Models with Longtermism, arXiv:2401.02954 §3.2 "
+    "(M_opt = 0.1715 C^0.5243, D_opt = 5.8316 C^0.4757; N = M / 6)"
+)
+# datablations README: "up to 900 billion training tokens and 9 billion parameter models"; the low
+# ends are the smallest architecture preset (7M, utils/model_params.sh) and unique-token budget
+# (100M, the README's model names). FLOPs are 6ND at the corners.
+_MUENNIGHOFF_RANGE = FittedRange((7e6, 9e9), (1e8, 9e11), (6 * 7e6 * 1e8, 6 * 9e9 * 9e11),
+                                 "datablations README (abstract, model names); utils/model_params.sh")
+_LLAMA3_TOKEN_EXPONENT = math.log(16.55e12 / 0.29) / math.log(3.8e25)
+# Llama 3 §3.2.1: isoFLOP budgets 6e18 to 1e22 FLOPs, models of 40M to 16B parameters; tokens are
+# 6ND at the corners.
+_LLAMA3_RANGE = FittedRange((4e7, 1.6e10), (6e18 / (6 * 1.6e10), 1e22 / (6 * 4e7)), (6e18, 1e22), "Llama 3 §3.2.1")
+# DeepSeek LLM §3.2 fits budgets of 1e17 to 3e20 FLOPs (not re-checked against the paper text here:
+# reference.md marks the DeepSeek law as secondary); N and D are the law's own at the ends.
+_DEEPSEEK_RANGE = FittedRange(
+    (0.1715 / 6 * 1e17**0.5243, 0.1715 / 6 * 3e20**0.5243), (5.8316 * 1e17**0.4757, 5.8316 * 3e20**0.4757),
+    (1e17, 3e20), "DeepSeek LLM §3.2 (secondary transcription)",
+)
+
 PRESETS: dict[str, Law] = {
     "kaplan2020": KaplanLaw(
         # Table 2 (joint fit of eq. 1.5): alpha_N 0.076, alpha_D 0.103, N_c 6.4e13, D_c 1.8e13.
@@ -359,8 +392,55 @@ PRESETS: dict[str, Law] = {
         E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
         name="Besiroglu et al. 2024 (Epoch refit)", citation=BESIROGLU, fitted_range=_EPOCH_RANGE,
     ),
+    "sardana2024": ParametricLaw(
+        # The constants of the authors' code (utils.py, ChinchillaConstants), which every example in
+        # their README uses: neither Hoffmann's rounded nor unrounded set. L(70e9, 1e12) = 1.9473.
+        E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283,
+        name="Sardana et al. 2024 (their code's Chinchilla constants)", citation=SARDANA,
+        fitted_range=_HOFFMANN_RANGE,
+    ),
+    "muennighoff2023": ParametricLaw(
+        # datablations README, "Parametric Fit": a = 6.255414, b = 7.3049974, e = 0.6254804 are logs,
+        # so A = exp(a), B = exp(b), E = exp(e); alpha = beta = 0.3526596. With a unique-token budget
+        # the repetition model of wrappers.data_constrained adds R_D* = 15.387756, R_N* = 5.309743.
+        E=math.exp(0.6254804), A=math.exp(6.255414), B=math.exp(7.3049974), alpha=0.3526596, beta=0.3526596,
+        name="Muennighoff et al. 2023 (C4 fit)", citation=MUENNIGHOFF, fitted_range=_MUENNIGHOFF_RANGE,
+    ),
+    # Llama 3 (§3.2.1) fits the compute-optimal number of *training tokens*, D*(C) = A * C**alpha with
+    # (alpha, A) = (0.53, 0.29) as printed, and extrapolates to 402B parameters on 16.55T tokens at
+    # 3.8e25 FLOPs. The printed exponent is rounded: 0.29 * (3.8e25)**0.53 = 1.05e13 tokens, 37% short
+    # of 16.55T. Anchor: keep A = 0.29 as printed and solve the exponent from D*(3.8e25) = 16.55e12,
+    # alpha = ln(16.55e12 / 0.29) / ln(3.8e25) = 0.53778 (a refit of the digitised isoFLOP minima gives
+    # 0.298 * C**0.537, within 2% of this over the fitted 6e18-1e22). N follows from C = 6ND: 383B at
+    # 3.8e25, 4.8% under the stated 402B, because 6 * 402e9 * 16.55e12 = 3.99e25, not 3.8e25 (the
+    # paper's two statements do not share one FLOP count; 6ND does reproduce 405B x 15.6T = 3.8e25).
+    # As an AllocationLaw: N = C / (6 D*) = C**(1 - alpha) / (6 A).
+    "llama3-2024": AllocationLaw(
+        k=1.0 / (6 * 0.29), a_exponent=1.0 - _LLAMA3_TOKEN_EXPONENT,
+        name="Llama 3 2024 (isoFLOP law for tokens)", citation=LLAMA3, fitted_range=_LLAMA3_RANGE,
+    ),
+    # DeepSeek LLM (§3.2): M_opt = 0.1715 * C**0.5243 and D_opt = 5.8316 * C**0.4757, with M the
+    # non-embedding FLOPs per token (72 n_layer d_model**2 + 12 n_layer d_model l_seq) and C = M * D.
+    # Conversion to parameters: N = M / 6, so that C = M D = 6 N D. The 72 n d**2 part of M is
+    # exactly 6 x the 12 n d**2 non-embedding parameters; the attention part adds l_seq / (6 d_model)
+    # on top (17% for DeepSeek LLM 7B: d_model = l_seq = 4096), so this N is non-embedding
+    # parameters plus attention compute in parameter units, and overstates the parameter count by that.
+    "deepseek2024": AllocationLaw(
+        k=0.1715 / 6, a_exponent=0.5243,
+        name="DeepSeek LLM 2024 (M = non-embedding FLOPs/token, N = M/6)", citation=DEEPSEEK,
+        params_meaning=ParamCount.NON_EMBEDDING, fitted_range=_DEEPSEEK_RANGE,
+    ),
 }
 
+
+def _add_moe_preset() -> None:
+    # The MoE law lives with its FLOP model in wrappers.moe, which builds on this module.
+    from .wrappers.moe import KRAJEWSKI2024
+
+    PRESETS["krajewski2024"] = KRAJEWSKI2024
+
+
+_add_moe_preset()
 
 # Every law reachable by key: the presets plus what users register (a fit, their own coefficients).
 _REGISTRY: dict[str, Law] = dict(PRESETS)
@@ -425,10 +505,9 @@ def describe(law: Law) -> dict:
         "coefficients": coefficients,
     }
     if law.fitted_range is not None:
-        out["fitted_range"] = {
-            "params": list(law.fitted_range.params),
-            "tokens": list(law.fitted_range.tokens),
-            "flops": list(law.fitted_range.flops),
+        out["fitted_range"] = {  # NaN where a span is not known (JSON has no NaN)
+            span: [v if math.isfinite(v) else None for v in getattr(law.fitted_range, span)]
+            for span in ("params", "tokens", "flops")
         }
     return out
 

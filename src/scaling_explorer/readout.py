@@ -6,16 +6,20 @@ format a :class:`Readout`; none of them computes anything itself.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 
+import numpy as np
 import pandas as pd
 
 from . import compute
-from .catalog import NOT_PLOTTED, classify, load_models
+from .catalog import NOT_PLOTTED, classify, classify_at_demand, load_models
 from .conventions import ParamCount
 from .scenario import Scenario
+from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
+from .wrappers.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, optimum_for_loss
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,31 @@ class BudgetReadout:
 
 
 @dataclass(frozen=True)
+class Optimum:
+    """An allocation the scenario asks about besides the training-only optimum.
+
+    Attributes
+    ----------
+    params, tokens, tokens_per_param : float
+        N, D and D / N.
+    loss : float
+        The law's predicted loss there (nats/token; data-constrained where unique tokens are limited).
+    training_flops, total_flops : float
+        Training FLOPs, and training plus inference FLOPs (2 N T) under the scenario's demand.
+    epochs : float or None
+        D / U where unique tokens are limited.
+    """
+
+    params: float
+    tokens: float
+    tokens_per_param: float
+    loss: float
+    training_flops: float
+    total_flops: float
+    epochs: float | None = None
+
+
+@dataclass(frozen=True)
 class LawRow:
     """One shown law at the budget.
 
@@ -60,6 +89,21 @@ class LawRow:
         That fitted span.
     edited : bool
         True when the scenario edits the law's coefficients.
+    total_flops : float or None
+        Training plus inference FLOPs of this row's allocation under the scenario's demand (None
+        without demand).
+    epochs : float or None
+        D / U of this row's allocation when unique tokens are limited.
+    inference_aware : Optimum or None
+        With inference demand: the allocation of the same loss with the lowest training plus
+        inference FLOPs (Sardana et al. 2024). None without demand or for a law it cannot take.
+    data_constrained : Optimum or None
+        With limited unique tokens: the lowest-loss allocation of the budget (Muennighoff et al. 2023).
+    target, target_inference_aware : Optimum or None
+        With a target loss: the cheapest training-only allocation reaching it, and the cheapest
+        over the model's lifetime under the demand.
+    notes : tuple of str
+        Why a requested result is missing for this law.
     """
 
     key: str
@@ -73,6 +117,13 @@ class LawRow:
     extrapolated: bool
     fitted_flops: tuple[float, float] | None
     edited: bool
+    total_flops: float | None = None
+    epochs: float | None = None
+    inference_aware: Optimum | None = None
+    data_constrained: Optimum | None = None
+    target: Optimum | None = None
+    target_inference_aware: Optimum | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +139,7 @@ class ModelStatus:
     tokens_per_param: float
     params_basis: str
     not_plotted: str
+    break_even_inference_tokens: float | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +172,30 @@ def classified(law, band: float) -> pd.DataFrame:
     return classify(catalog(), law, near_optimal_band=(1.0 / band, band))
 
 
+@lru_cache(maxsize=64)
+def classified_with_break_even(law, band: float) -> pd.DataFrame:
+    """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none or not Chinchilla-form); cached."""
+    table = classified(law, band).copy()
+    placed = table["status"] != NOT_PLOTTED
+    table["break_even_inference_tokens"] = np.nan
+    if placed.any():
+        N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
+        table.loc[placed, "break_even_inference_tokens"] = break_even(law, N, D)
+    return table
+
+
+@lru_cache(maxsize=64)
+def classified_at_demand(law, band: float, inference_tokens: float) -> pd.DataFrame:
+    """:func:`classified` plus each model's standing under the demand; cached (a budget step does not change it)."""
+    return classify_at_demand(classified(law, band), law, inference_tokens, (1.0 / band, band))
+
+
+@lru_cache(maxsize=256)
+def _target(law, loss: float, inference_tokens: float):
+    # Independent of the budget, so a slider step reuses it.
+    return for_loss(law, loss, inference_tokens)
+
+
 def _finite_or_none(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
@@ -131,14 +207,75 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
     C = scenario.budget
     N, D = (float(x) for x in law.compute_optimal(C))
     fitted = law.fitted_range
-    return LawRow(
+    loss = _finite_or_none(law.frontier_loss(C)) if law.has_loss else None
+    row = LawRow(
         key=key, name=law.name, label=law_label(scenario, key), params_meaning=law.params_meaning.value,
-        params=N, tokens=D, tokens_per_param=D / N,
-        loss=_finite_or_none(law.frontier_loss(C)) if law.has_loss else None,
+        params=N, tokens=D, tokens_per_param=D / N, loss=loss,
         extrapolated=bool(fitted is not None and not fitted.contains_flops(C)),
-        fitted_flops=None if fitted is None else tuple(fitted.flops),
+        # A span the law's source does not state is NaN; it shows as unknown, not as numbers.
+        fitted_flops=None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops),
         edited=bool(scenario.edits_for(key)),
     )
+    # The default scenario stops here: the page evaluates on every slider step.
+    if scenario.inference_tokens or scenario.unique_tokens is not None or scenario.target_loss is not None:
+        row = dataclasses.replace(row, **beyond_fields(scenario, law, N, D, loss))
+    return row
+
+
+def _optimum(law, N, D, T: float, unique: float | None = None, loss: float | None = None) -> Optimum:
+    training = float(law.flop_model.flops(N, D))
+    return Optimum(params=float(N), tokens=float(D), tokens_per_param=float(D / N),
+                   loss=float(law.loss(N, D)) if loss is None else loss, training_flops=training,
+                   total_flops=training + INFERENCE_FLOPS_PER_PARAM_TOKEN * float(N) * T,
+                   epochs=None if unique is None else float(D) / unique)
+
+
+def beyond_fields(scenario: Scenario, law, N: float, D: float, loss: float | None) -> dict:
+    """The LawRow fields for inference demand, a unique-token budget and a target loss (wrappers)."""
+    T, U, target = scenario.inference_tokens, scenario.unique_tokens, scenario.target_loss
+    out: dict = {}
+    notes: list[str] = []
+    if T:
+        out["total_flops"] = float(lifetime_flops(law, N, D, T))
+        if loss is None:
+            notes.append("inference demand: an allocation law has no loss to hold fixed")
+        else:
+            try:
+                out["inference_aware"] = _optimum(law, *optimum_for_loss(law, loss, T), T)
+            except NotApplicable:
+                notes.append("inference demand needs a Chinchilla-form law")
+    if U is not None:
+        out["epochs"] = D / U
+        try:
+            constrained = DataConstrained(law, U)
+        except NotApplicable:
+            notes.append("a unique-token budget needs a Chinchilla-form law")
+        else:
+            N_u, D_u = constrained.compute_optimal(scenario.budget)
+            out["data_constrained"] = _optimum(law, N_u, D_u, T, U, float(constrained.loss(N_u, D_u)))
+    if target is not None:
+        for field_name, demand in (("target", 0.0), ("target_inference_aware", T)):
+            if field_name == "target_inference_aware" and not T:
+                break
+            try:
+                t = _target(law, target, demand)
+            except NotApplicable as exc:
+                notes.append(f"target loss: {exc}")
+                break
+            except ValueError:
+                notes.append(f"target loss {target:g} is out of this law's reach")
+                break
+            out[field_name] = _optimum(law, t.params, t.tokens, T)
+    out["notes"] = tuple(notes)
+    return out
+
+
+def break_even(law, N, D):
+    """Break-even inference demand of (N, D) under ``law``: NaN where none or where the law is not Chinchilla-form."""
+    try:
+        return break_even_inference_tokens(law, N, D)
+    except NotApplicable:
+        return np.full(np.broadcast(np.asarray(N), np.asarray(D)).shape, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,9 +296,20 @@ class Readout:
 
     @cached_property
     def all_models(self) -> pd.DataFrame:
-        """The whole catalog classified under the scenario's surface law (unfiltered)."""
+        """The whole catalog classified under the scenario's surface law (unfiltered).
+
+        Adds ``break_even_inference_tokens`` (NaN where none, or for a law that is not
+        Chinchilla-form); with inference demand also ``status_at_demand`` and
+        ``d_over_d_opt_at_demand`` (:func:`~scaling_explorer.catalog.classify_at_demand`).
+        """
         s = self.scenario
-        return classified(s.law(s.surface), s.band)
+        law = s.law(s.surface)
+        if s.inference_tokens > 0:
+            try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
+                return classified_at_demand(law, s.band, s.inference_tokens)
+            except NotApplicable:
+                pass
+        return classified_with_break_even(law, s.band)
 
     @cached_property
     def models(self) -> pd.DataFrame:
@@ -195,6 +343,8 @@ class Readout:
                 efficiency=float(row["efficiency"]), flops=float(row["flops"]),
                 tokens_per_param=float(row["tokens_per_param"]), params_basis=row["params_basis"],
                 not_plotted=row["not_plotted"],
+                break_even_inference_tokens=None if row["not_plotted"] else _finite_or_none(
+                    break_even(s.law(key), row["compute_params"], row["tokens"])),
             ))
         model = self.all_models[self.all_models["name"] == s.model].iloc[0]
         return ModelCard(model=model, statuses=tuple(statuses), caveats=tuple(model["caveats"]))
@@ -210,15 +360,23 @@ class Readout:
     def to_dict(self) -> dict:
         """JSON-ready: the scenario (as its query), the budget, and the rows."""
         return {"scenario": self.scenario.to_query(), "budget": asdict(self.budget),
-                "rows": [_row_dict(r) for r in self.rows]}
+                "rows": [{**_row_dict(r), **_beyond_row(r)} for r in self.rows]}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per shown law, with the budget's conversions as columns."""
-        b = self.budget
+        """One row per shown law, with the budget's conversions as columns.
+
+        Inference demand, a unique-token budget and a target loss add their columns
+        (:data:`BEYOND_COLUMNS`) only when the scenario sets them.
+        """
+        b, s = self.budget, self.scenario
+        extra = [c for c, on in ((BEYOND_COLUMNS["inference"], s.inference_tokens > 0),
+                                 (BEYOND_COLUMNS["unique"], s.unique_tokens is not None),
+                                 (BEYOND_COLUMNS["target"], s.target_loss is not None)) if on for c in c]
         return pd.DataFrame(
-            [{**_row_dict(r), "flops": b.flops, "pf_days": b.pf_days, "gpu_hours": b.gpu_hours,
-              "cost_usd": b.cost_usd, "hardware": b.hardware, "mfu": b.mfu} for r in self.rows],
-            columns=[*LAW_COLUMNS, "flops", "pf_days", "gpu_hours", "cost_usd", "hardware", "mfu"],
+            [{**_row_dict(r), **_beyond_dict(s, r), "flops": b.flops, "pf_days": b.pf_days,
+              "gpu_hours": b.gpu_hours, "cost_usd": b.cost_usd, "hardware": b.hardware, "mfu": b.mfu}
+             for r in self.rows],
+            columns=[*LAW_COLUMNS, *extra, "flops", "pf_days", "gpu_hours", "cost_usd", "hardware", "mfu"],
         )
 
     def to_csv(self) -> str:
@@ -234,11 +392,56 @@ LAW_COLUMNS = ["key", "name", "params_meaning", "params", "tokens", "tokens_per_
                "fitted_flops_low", "fitted_flops_high", "edited"]
 
 
+BEYOND_COLUMNS = {
+    "inference": ["inference_tokens", "total_flops", "inference_aware_params", "inference_aware_tokens",
+                  "inference_aware_training_flops", "inference_aware_total_flops"],
+    "unique": ["unique_tokens", "epochs", "data_constrained_params", "data_constrained_tokens",
+               "data_constrained_loss", "data_constrained_epochs"],
+    "target": ["target_loss", "target_params", "target_tokens", "target_training_flops", "target_total_flops",
+               "target_inference_aware_params", "target_inference_aware_tokens",
+               "target_inference_aware_total_flops"],
+}
+
+
+def _beyond_dict(s: Scenario, r: LawRow) -> dict:
+    def get(opt: Optimum | None, name: str):
+        return None if opt is None else getattr(opt, name)
+
+    ia, dc, tg, ti = r.inference_aware, r.data_constrained, r.target, r.target_inference_aware
+    return {
+        "inference_tokens": s.inference_tokens, "total_flops": r.total_flops,
+        "inference_aware_params": get(ia, "params"), "inference_aware_tokens": get(ia, "tokens"),
+        "inference_aware_training_flops": get(ia, "training_flops"),
+        "inference_aware_total_flops": get(ia, "total_flops"),
+        "unique_tokens": s.unique_tokens, "epochs": r.epochs,
+        "data_constrained_params": get(dc, "params"), "data_constrained_tokens": get(dc, "tokens"),
+        "data_constrained_loss": get(dc, "loss"), "data_constrained_epochs": get(dc, "epochs"),
+        "target_loss": s.target_loss, "target_params": get(tg, "params"), "target_tokens": get(tg, "tokens"),
+        "target_training_flops": get(tg, "training_flops"), "target_total_flops": get(tg, "total_flops"),
+        "target_inference_aware_params": get(ti, "params"), "target_inference_aware_tokens": get(ti, "tokens"),
+        "target_inference_aware_total_flops": get(ti, "total_flops"),
+    }
+
+
 def _row_dict(r: LawRow) -> dict:
     low, high = r.fitted_flops or (None, None)
     return {"key": r.key, "name": r.name, "params_meaning": r.params_meaning, "params": r.params,
             "tokens": r.tokens, "tokens_per_param": r.tokens_per_param, "loss": r.loss,
             "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited}
+
+
+def _beyond_row(r: LawRow) -> dict:
+    """The row's inference / unique-token / target results, only those that are set."""
+    out = {}
+    for name in ("total_flops", "epochs"):
+        if getattr(r, name) is not None:
+            out[name] = getattr(r, name)
+    for name in ("inference_aware", "data_constrained", "target", "target_inference_aware"):
+        if getattr(r, name) is not None:
+            out[name] = asdict(getattr(r, name))
+    if r.notes:
+        out["notes"] = list(r.notes)
+    return out
 
 
 def budget_readout(scenario: Scenario) -> BudgetReadout:

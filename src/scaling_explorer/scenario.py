@@ -20,6 +20,9 @@ hw        hardware preset (``compute.HARDWARE``)                 ``hw=H100``
 mfu       model-FLOPs utilisation, a fraction in (0, 1]          ``mfu=0.4``
 price     US dollars per GPU-hour                                ``price=2``
 model     the selected model's name (empty: none)                ``model=Chinchilla``
+serve     lifetime inference tokens T (0: training cost only)    ``serve=1e13``
+unique    unique training tokens available (empty: unlimited)    ``unique=2e11``
+target    a target loss in nats per token (empty: none)          ``target=2.0``
 hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
 present   presentation mode: large type, controls folded (0/1)   ``present=1``
 ========  =====================================================  ==========================
@@ -38,6 +41,7 @@ from . import compute, laws
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
+TOKENS_MAX = 1e30  # inference demand and unique tokens: far past any corpus or deployment
 WEIGHTS = ("all", "open", "closed")
 ARCHITECTURES = ("all", "dense", "moe")
 #: Layers of the N-D plot that a lecture step (or the user) can hide.
@@ -96,6 +100,12 @@ class Scenario:
         US dollars per GPU-hour.
     model : str
         Name of the selected model ("" for none).
+    inference_tokens : float
+        Lifetime inference tokens T the models will serve (0: training cost only).
+    unique_tokens : float or None
+        Unique training tokens available, repeated beyond one epoch (None: unlimited).
+    target_loss : float or None
+        A loss to reach, nats per token (None: none).
     hide : tuple of str
         Plot layers hidden (from :data:`LAYERS`), sorted.
     present : bool
@@ -114,6 +124,9 @@ class Scenario:
     mfu: float = 0.4
     price: float = 2.0
     model: str = "Chinchilla"
+    inference_tokens: float = 0.0
+    unique_tokens: float | None = None
+    target_loss: float | None = None
     hide: tuple[str, ...] = ()
     present: bool = False
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
@@ -189,6 +202,21 @@ class Scenario:
             raise ScenarioError("model", f"{self.model!r} is not a model name")
         if self.model and self.model not in _model_names():
             raise ScenarioError("model", f"no model called {self.model!r} in the catalog")
+        tokens = _finite("serve", self.inference_tokens)
+        if not 0 <= tokens <= TOKENS_MAX:
+            raise ScenarioError("serve", f"lifetime inference tokens must be 0 to {TOKENS_MAX:g}, got {tokens:g}")
+        set_("inference_tokens", tokens)
+        if self.unique_tokens is not None:
+            unique = _finite("unique", self.unique_tokens)
+            if not 0 < unique <= TOKENS_MAX:
+                raise ScenarioError("unique", f"unique tokens must be above 0 and at most {TOKENS_MAX:g}, "
+                                              f"got {unique:g}")
+            set_("unique_tokens", unique)
+        if self.target_loss is not None:
+            target = _finite("target", self.target_loss)
+            if not target > 0:
+                raise ScenarioError("target", f"a target loss must be above 0 nats per token, got {target:g}")
+            set_("target_loss", target)
         if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
             raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
         set_("hide", tuple(sorted(set(self.hide))))
@@ -309,7 +337,9 @@ for _f in _FIELDS:
     object.__setattr__(_DEFAULT, _f.name, _f.default)
 object.__setattr__(_DEFAULT, "_laws_cache", {})
 
-_KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw"}
+_KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw",
+                                           "inference_tokens": "serve", "unique_tokens": "unique",
+                                           "target_loss": "target"}
 _FIELD_OF = {v: k for k, v in _KEY.items()}
 
 
@@ -367,6 +397,9 @@ _QUERY_WRITE = {
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
     "present": lambda present: "1" if present else "0",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
+    "inference_tokens": _fmt,
+    "unique_tokens": lambda v: "" if v is None else _fmt(v),
+    "target_loss": lambda v: "" if v is None else _fmt(v),
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
@@ -375,4 +408,7 @@ _QUERY_READ = {
     "present": lambda key, text: _read_bool(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,
+    "inference_tokens": _read_float,
+    "unique_tokens": lambda key, text: None if text == "" else _read_float(key, text),
+    "target_loss": lambda key, text: None if text == "" else _read_float(key, text),
 }

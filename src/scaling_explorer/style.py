@@ -17,6 +17,13 @@ LAW_STYLE: dict[str, dict] = {
     "hoffmann2022-approach3": dict(color="#E69F00", ls="-"),
     "hoffmann2022-approach3-unrounded": dict(color="#E69F00", ls=":"),
     "besiroglu2024": dict(color="#0072B2", ls="-"),
+    # Later laws: the Okabe-Ito colours left, then Paul Tol's indigo and teal, each with its own dash
+    # so no two laws share colour and line style (and the status colours stay on models).
+    "sardana2024": dict(color="#D55E00", ls="--"),
+    "muennighoff2023": dict(color="#009E73", ls="-."),
+    "llama3-2024": dict(color="#56B4E9", ls="--"),
+    "deepseek2024": dict(color="#332288", ls="-."),
+    "krajewski2024": dict(color="#44AA99", ls=":"),
     "fit": dict(color="#882255", ls="-."),
 }
 # For laws the table does not know (a user's or a newly registered one): picked by a stable hash
