@@ -28,6 +28,7 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(ROOT / "src", src / "src", ignore=ignore)
     shutil.copytree(ROOT / "data", src / "data", ignore=ignore)
+    shutil.copytree(ROOT / "share", src / "share", ignore=ignore)
     wheels = tmp_path / "wheels"
     # --no-build-isolation: the test venv's setuptools builds it, so no download is needed.
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", wheels, src)
@@ -35,6 +36,9 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
 
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "scaling_explorer/data/models.csv" in names and "scaling_explorer/data/README.md" in names
+    # The offline Voila template lands in <prefix>/share/jupyter, where Voila looks for templates.
+    template = "share/jupyter/voila/templates/scaling-explorer/index.html.j2"
+    assert any(n.endswith(".data/data/" + template) for n in names), "the Voila template is missing from the wheel"
     lectures = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "lectures").glob("*.json")}
     assert lectures and {f"scaling_explorer/data/{p}" for p in lectures} <= names, "a lecture is missing from the wheel"
     modules = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.py")}

@@ -208,7 +208,7 @@ class PlotsView:
         """Place the two axes for a ``width`` x ``height`` px figure, leaving room for the legend."""
         self.wide = width >= WIDE
         s = self.scale
-        legend_rows = 4 if self.wide else 7
+        legend_rows = -(-self._legend_entries() // self._legend_columns(width))
         bottom_px = (FONT["legend"] * 1.45 * legend_rows + FONT["label"] * 2.6) * s + 20
         left_px, right_px, top_px = 78 * s, 26 * s, 34 * s
         # GridSpec spaces are fractions of the mean axes size: turn the gaps wanted in px into those.
@@ -226,6 +226,15 @@ class PlotsView:
                           hspace=gap / mean_axes)
         self.ax.set_subplotspec(gs[0])
         self.ax_loss.set_subplotspec(gs[1])
+
+    def _legend_columns(self, width: float) -> int:
+        """As many legend columns as fit: about 250 px each at 12 px type."""
+        return int(max(1, min(4, width // (250 * self.scale))))
+
+    def _legend_entries(self) -> int:
+        """Entries in the legend: the shown laws, the fit band, and nine fixed keys."""
+        s = self.state.scenario
+        return len(s.laws) + 9 + (FIT_KEY in s.laws and self.state.fit_result is not None)
 
     def _restyle(self) -> None:
         """Apply the text sizes for the current scale to every fixed text artist."""
@@ -290,10 +299,9 @@ class PlotsView:
         self.blitter.update()
 
     def _on_change(self, changed: frozenset[str]):
-        if "present" in changed:
+        if changed & {"present", "laws", LAWS_CHANGED}:  # type size, or legend rows, changed
             self.scale = PRESENTATION_SCALE if self.state.scenario.present else 1.0
             self._layout(*self.fig.canvas.get_width_height())
-            self._label_cache.clear()
         if changed <= BUDGET_FIELDS:
             self._update_budget_artists()
             self.blitter.update()
@@ -365,32 +373,39 @@ class PlotsView:
     def _update_labels(self, models: pd.DataFrame) -> None:
         """Name the key models, placed by adjustText clear of the points, each other and the axes.
 
-        Placement depends only on where the points are, so it is cached: a law or band change
-        that moves no point reuses it. A thin leader joins each label to its point.
+        Placement is computed once per figure size and type size for every key model the catalog
+        can place (against every catalog point), then reused: filters only hide labels, and a law or
+        band change that moves no point costs nothing here. A thin leader joins label and point.
         """
         for artist in self.labels:
             artist.remove()
-        key = models[models["name"].isin(KEY_MODELS)]
+        self.labels = []
+        catalog = self.state.readout.all_models
+        catalog = catalog[catalog["not_plotted"] == ""]
+        key = catalog[catalog["name"].isin(KEY_MODELS)]
         names = key["name"].tolist()
         xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
         size = FONT["model"] * self.scale
-        texts = [self.ax.text(x, y, name, fontsize=size, color="#222222", zorder=7, clip_on=True)
-                 for x, y, name in zip(xs, ys, names, strict=True)]
-        self.labels = list(texts)
-        if not texts:
-            return
         cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
                      tuple(self.fig.canvas.get_width_height()), self.wide)
         placed = self._label_cache.get(cache_key)
         if placed is None:
-            adjust_text(texts, x=models["compute_params"].to_numpy(), y=models["tokens"].to_numpy(), ax=self.ax,
-                        expand=(1.15, 1.4), ensure_inside_axes=True, time_lim=0.3)
-            placed = self._label_cache[cache_key] = [t.get_position() for t in texts]
-        for text, xy in zip(texts, placed, strict=True):
-            text.set_position(xy)
-        leaders = LineCollection([[(x0, y0), xy] for xy, x0, y0 in zip(placed, xs, ys, strict=True)],
-                                 colors="#999999", linewidths=0.6, zorder=3.5)
-        self.labels.append(self.ax.add_collection(leaders, autolim=False))
+            texts = [self.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
+            # Iterations, not seconds, bound the search: the same picture on every machine.
+            adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=self.ax,
+                        expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=1000)
+            placed = self._label_cache[cache_key] = {t.get_text(): t.get_position() for t in texts}
+            for text in texts:
+                text.remove()
+        shown = key[key["name"].isin(set(models["name"]))]
+        segments = []
+        for name, x0, y0 in zip(shown["name"], shown["compute_params"], shown["tokens"], strict=True):
+            x, y = placed[name]
+            self.labels.append(self.ax.text(x, y, name, fontsize=size, color="#222222", zorder=7, clip_on=True))
+            segments.append([(x0, y0), (x, y)])
+        if segments:
+            leaders = LineCollection(segments, colors="#999999", linewidths=0.6, zorder=3.5)
+            self.labels.append(self.ax.add_collection(leaders, autolim=False))
 
     def _update_fit_band(self):
         fit = self.state.fit_result
@@ -424,7 +439,8 @@ class PlotsView:
                     Line2D([], [], color="#9a9a9a", lw=0.8, label="iso-loss contour (loss value)")]
         if getattr(self, "legend", None) is not None:
             self.legend.remove()
-        self.legend = self.fig.legend(handles=handles, loc="lower center", ncol=4 if self.wide else 2,
+        width = self.fig.canvas.get_width_height()[0]
+        self.legend = self.fig.legend(handles=handles, loc="lower center", ncol=self._legend_columns(width),
                                       fontsize=FONT["legend"] * self.scale, frameon=False,
                                       bbox_to_anchor=(0.5, 0.0), handlelength=2.2, columnspacing=1.5)
 
