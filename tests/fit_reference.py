@@ -58,3 +58,15 @@ def synthetic_108():
     from scaling_explorer.fit import synthetic_runs
 
     return synthetic_runs(TRUE, np.geomspace(1e18, 1e22, 9), per_budget=12, span=10.0, sigma=0.003, seed=0)
+
+
+def summed_huber_grad(p, runs, delta=1e-3):
+    """Gradient of :func:`summed_huber` in (a, b, e, alpha, beta), by the chain rule through scipy's softmax."""
+    a, b, e, alpha, beta = p
+    logN, logD = np.log(runs["params"].to_numpy()), np.log(runs["tokens"].to_numpy())
+    terms = np.array([a - alpha * logN, b - beta * logD, np.full_like(logN, e)])
+    weights = special.softmax(terms, axis=0)
+    r = special.logsumexp(terms, axis=0) - np.log(runs["loss"].to_numpy())
+    psi = np.clip(r, -delta, delta)  # Huber'(r)
+    return np.array([psi @ weights[0], psi @ weights[1], psi @ weights[2], -psi @ (weights[0] * logN),
+                     -psi @ (weights[1] * logD)])

@@ -65,3 +65,23 @@ def test_hoffmann_grid():
     assert len(np.unique(grid, axis=0)) == 4500
     assert set(grid[:, 0]) == {0.0, 5.0, 10.0, 15.0, 20.0, 25.0} and set(grid[:, 3]) == {0.0, 0.5, 1.0, 1.5, 2.0}
     assert set(grid[:, 2]) == {-1.0, -0.5, 0.0, 0.5, 1.0}
+
+
+def test_hessian_matches_central_differences_of_the_gradient(design):
+    from scaling_explorer.fit.objective import objective_hessian
+
+    runs = synthetic_108()
+    w = np.random.default_rng(1).integers(0, 3, (3, len(runs))).astype(float)
+    theta = design.to_internal(points(seed=4, n=3))
+    f, g, H = objective_hessian(theta, design, HUBER_DELTA, w)
+    f0, g0, _ = objective(theta, design, HUBER_DELTA, w)
+    np.testing.assert_array_equal(f, f0)
+    np.testing.assert_array_equal(g, g0)
+    np.testing.assert_array_equal(H, np.swapaxes(H, 1, 2))
+    h = 1e-7  # small enough that few residuals cross the Huber threshold (where the Hessian jumps)
+    for j in range(5):
+        step = np.zeros(5)
+        step[j] = h
+        gp = objective(theta + step, design, HUBER_DELTA, w)[1]
+        gm = objective(theta - step, design, HUBER_DELTA, w)[1]
+        np.testing.assert_allclose(H[:, :, j], (gp - gm) / (2 * h), rtol=1e-4, atol=1e-2 * np.abs(H).max())

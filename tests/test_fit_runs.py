@@ -92,3 +92,9 @@ def test_too_large(tmp_path):
     path.write_text(GOOD)
     assert "too large" in _error(path, max_bytes=100)
     assert "too large" in _error(io.BytesIO(GOOD.encode()), max_bytes=100)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_files(sep):
+    np.testing.assert_array_equal(F.read_runs(GOOD.replace(",", sep).encode()).to_numpy(),
+                                  F.read_runs(GOOD.encode()).to_numpy())

@@ -11,7 +11,7 @@ from scipy import stats
 
 from ..compute import tokens_for
 from ..laws import AllocationLaw
-from .runs import RunsError, as_runs
+from .runs import NotIdentifiedError, RunsError, as_runs
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Approach2Fit:
     k_N, k_D : float
         Prefactors.
     skipped : tuple of str
-        Groups left out and why (fewer than 3 runs, or a parabola that opens downwards).
+        Groups left out and why (not one budget, too few sizes, minimum not spanned, no convex minimum).
     """
 
     budgets: np.ndarray
@@ -76,16 +76,44 @@ class Approach2Fit:
                 "skipped": list(self.skipped)}
 
 
+MIN_BUDGETS = 3  # iso-FLOP budgets needed: a slope with a standard error (Hoffmann et al. 2022 used 9)
+MIN_SIZES = 3  # distinct model sizes per budget: the fewest that determine a parabola
+
+
 def _group_budgets(flops: np.ndarray, rel_tol: float) -> np.ndarray:
-    """Group labels: sorted by FLOPs, a run joins the current group while within rel_tol of its first run."""
+    """Group labels: runs sorted by FLOPs, a new group wherever consecutive FLOPs differ by more than rel_tol.
+
+    A group can chain runs whose FLOPs drift further apart than rel_tol; :func:`fit_approach2`
+    refuses such a group as not one budget.
+    """
     order = np.argsort(flops)
+    logC = np.log(flops[order])
     labels = np.empty(len(flops), int)
-    label, start = -1, None
-    for i in order:
-        if start is None or flops[i] > start * (1.0 + rel_tol):
-            label, start = label + 1, flops[i]
-        labels[i] = label
+    labels[order] = np.concatenate([[0], np.cumsum(np.diff(logC) > np.log1p(rel_tol))])
     return labels
+
+
+def _profile(C: float, g: pd.DataFrame, rel_tol: float, check_spread: bool):
+    """The parabola's optimum N for one iso-FLOP group, or the reason the group is not usable."""
+    where = f"budget {C:.3g} FLOPs ({len(g)} runs)"
+    if check_spread and g["flops"].max() > g["flops"].min() * (1 + rel_tol):
+        return None, (f"{where}: FLOPs range over {g['flops'].min():.3g}-{g['flops'].max():.3g}, not one budget "
+                      f"(runs must agree within {rel_tol:.0%})")
+    sizes = g["params"].nunique()
+    if sizes < MIN_SIZES:
+        return None, f"{where}: {sizes} distinct model size(s), need at least {MIN_SIZES}"
+    best = g["params"].iloc[int(np.argmin(g["loss"].to_numpy()))]
+    if not g["params"].min() < best < g["params"].max():
+        return None, f"{where}: the lowest loss is at the {'smallest' if best == g['params'].min() else 'largest'} " \
+                     "model size, so the sizes do not span the minimum"
+    x = np.log(g["params"].to_numpy())
+    c2, c1, _ = np.polyfit(x, g["loss"].to_numpy(), 2)
+    if not c2 > 0:
+        return None, f"{where}: loss is not convex in log N (no minimum)"
+    vertex = -c1 / (2.0 * c2)
+    if not x.min() < vertex < x.max():
+        return None, f"{where}: the parabola's minimum lies outside the sizes tried"
+    return float(np.exp(vertex)), None
 
 
 def _loglog_fit(x: np.ndarray, y: np.ndarray):
@@ -97,24 +125,35 @@ def _loglog_fit(x: np.ndarray, y: np.ndarray):
     return float(res.slope), se, (float(res.slope - half), float(res.slope + half)), float(res.intercept)
 
 
-def fit_approach2(runs, *, budget_column: str = "flops", rel_tol: float = 0.05) -> Approach2Fit:
+def fit_approach2(runs, *, budget_column: str = "flops", rel_tol: float = 0.01) -> Approach2Fit:
     """Hoffmann et al. 2022 Approach 2: a parabola in log N per iso-FLOP budget, then power laws.
+
+    Runs are grouped by budget; a group is used only if its runs share one budget (FLOPs within
+    ``rel_tol`` of each other), it has at least :data:`MIN_SIZES` distinct model sizes, and they
+    span the minimum (the lowest-loss run is neither the smallest nor the largest model, and the
+    parabola's vertex lies inside the sizes tried). Data without :data:`MIN_BUDGETS` such groups are
+    refused: FLOPs that vary continuously (as in Epoch's reconstruction of Hoffmann's Figure 4)
+    are not iso-FLOP profiles, and fitting parabolas to slices of them gives an arbitrary exponent.
 
     Parameters
     ----------
     runs : pandas.DataFrame or CSV source
-        Columns params, tokens, loss (see :func:`read_runs`); for a DataFrame, a ``budget`` column
-        (any label per iso-FLOP group) may be named by ``budget_column``.
+        Columns params, tokens, loss (see :func:`read_runs`); for a DataFrame, a column of group
+        labels may be named by ``budget_column``.
     budget_column : str
-        ``"flops"`` groups runs whose FLOPs agree within ``rel_tol``; any other name is a column
-        of group labels.
+        ``"flops"`` groups runs whose FLOPs = 6ND agree within ``rel_tol``; any other name is a
+        column of group labels.
     rel_tol : float
-        Relative FLOP tolerance for one group.
+        Relative FLOP tolerance within one budget (default 1%).
 
     Returns
     -------
     Approach2Fit
-        Needs at least 2 groups with >= 3 runs and an upward parabola (3 for standard errors).
+
+    Raises
+    ------
+    NotIdentifiedError
+        Fewer than :data:`MIN_BUDGETS` usable iso-FLOP groups; the message says why groups failed.
     """
     labels_given = isinstance(runs, pd.DataFrame) and budget_column != "flops"
     if labels_given and budget_column not in runs.columns:
@@ -126,20 +165,20 @@ def fit_approach2(runs, *, budget_column: str = "flops", rel_tol: float = 0.05) 
     for label in np.unique(labels):
         g = table[labels == label]
         C = float(np.exp(np.log(g["flops"]).mean()))
-        if len(g) < 3:
-            skipped.append(f"budget {C:.3g} FLOPs: {len(g)} run(s), need at least 3")
-            continue
-        x = np.log(g["params"].to_numpy())
-        c2, c1, _ = np.polyfit(x, g["loss"].to_numpy(), 2)
-        if not c2 > 0:
-            skipped.append(f"budget {C:.3g} FLOPs: loss is not convex in log N (no minimum)")
+        N, why = _profile(C, g, rel_tol, check_spread=not labels_given)
+        if why:
+            skipped.append(why)
             continue
         budgets.append(C)
-        n_opt.append(float(np.exp(-c1 / (2.0 * c2))))
+        n_opt.append(N)
         counts.append(len(g))
-    if len(budgets) < 2:
-        raise RunsError([f"need at least 2 iso-FLOP budgets with >= 3 runs and a minimum, found {len(budgets)}"]
-                        + skipped)
+    if len(budgets) < MIN_BUDGETS:
+        groups = len(np.unique(labels))
+        raise NotIdentifiedError([
+            f"Approach 2 needs at least {MIN_BUDGETS} iso-FLOP budgets of at least {MIN_SIZES} model sizes each "
+            f"spanning the loss minimum; found {len(budgets)} among {groups} FLOP group(s)"
+            + (f" (FLOPs within {rel_tol:.0%})" if not labels_given else "")
+            + (f", e.g. {skipped[0]}" if skipped else "")])
     budgets, n_opt = np.array(budgets), np.array(n_opt)
     d_opt = tokens_for(budgets, n_opt)
     logC = np.log(budgets)

@@ -28,6 +28,10 @@ class Bootstrap:
         Standard deviation across resamples (ddof=1).
     ci : dict of str to tuple of float
         2.5 and 97.5 percentiles.
+    n_converged : int
+        Resamples whose refit converged; ``se``, ``ci`` and the band use those only.
+    converged : numpy.ndarray of bool, optional
+        Which resamples converged (all, if not given).
     """
 
     samples: dict
@@ -38,6 +42,7 @@ class Bootstrap:
     seed: int
     at_flops: float
     n_converged: int
+    converged: np.ndarray | None = field(default=None, repr=False)
 
     def frontier_interval(self, C, level: float = 95.0):
         """Percentile band of the compute-optimal (N, D) across resamples, for budgets ``C`` (FLOPs).
@@ -51,6 +56,10 @@ class Bootstrap:
         C = np.asarray(C, dtype=float)[None, :]
         s = {k: np.asarray(v)[:, None] for k, v in self.samples.items()}
         ok = np.all([np.isfinite(s[k][:, 0]) & (s[k][:, 0] > 0) for k in _NAMES], axis=0)
+        if self.converged is not None:
+            ok &= np.asarray(self.converged, bool)  # the same resamples as the printed intervals
+        if not ok.any():
+            raise ValueError("no converged bootstrap resample: there is no band to draw")
         N, D = parametric_optimum(C, s["A"][ok], s["B"][ok], s["alpha"][ok], s["beta"][ok])
         tail = (100.0 - level) / 2
         N_low, N_high = np.percentile(N, [tail, 100 - tail], axis=0)
@@ -92,7 +101,7 @@ class Approach3Fit:
         A grid initialisation (a, b, e, alpha, beta) from which the vectorised search reached the
         optimum (on Epoch's data about a quarter of the 4,500 starts do).
     bootstrap : Bootstrap or None
-        Set when ``n_bootstrap > 0``.
+        Set when ``n_bootstrap > 0`` and the fit converged.
     """
 
     law: ParametricLaw
@@ -109,6 +118,11 @@ class Approach3Fit:
     bootstrap: Bootstrap | None = None
 
     @property
+    def drawable(self) -> bool:
+        """Whether the fit may be drawn as a frontier: it converged (unidentified fits raise instead)."""
+        return bool(self.converged)
+
+    @property
     def params(self) -> dict:
         """{E, A, B, alpha, beta} as floats."""
         return {k: float(getattr(self.law, k)) for k in _NAMES}
@@ -119,7 +133,9 @@ class Approach3Fit:
 
     def report(self) -> str:
         """Printable summary with intervals when a bootstrap was done."""
-        lines = [f"Approach 3 fit (Hoffmann et al. 2022, App. D.2) to {self.n_runs} runs"
+        lines = [] if self.converged else [
+            "NOT CONVERGED: the numbers below are where the optimiser stopped, not a fit; they are not drawn."]
+        lines += [f"Approach 3 fit (Hoffmann et al. 2022, App. D.2) to {self.n_runs} runs"
                  + (f" ({self.n_excluded} highest-loss runs excluded)" if self.n_excluded else ""),
                  f"  starts: {self.n_starts}   Huber delta: {self.delta:g} (summed)   "
                  f"objective: {self.objective:.6g}   converged: {self.converged}",
@@ -127,7 +143,7 @@ class Approach3Fit:
         b = self.bootstrap
         header = "  {:<17}{:>12}".format("parameter", "estimate")
         if b is not None:
-            header += "{:>12}   95% interval ({} resamples)".format("std err", b.n_resamples)
+            header += "{:>12}   95% interval ({} resamples)".format("std err", b.n_converged)
         lines.append(header)
         values = dict(self.params, a=self.law.a)
         if b is not None:
@@ -138,7 +154,10 @@ class Approach3Fit:
             if b is not None:
                 row += f"{b.se[k]:>12.3g}   {b.ci[k][0]:.4g} – {b.ci[k][1]:.4g}"
             lines.append(row)
-        if b is None:
+        if b is not None and b.n_converged < b.n_resamples:
+            lines.append(f"  {b.n_resamples - b.n_converged} of {b.n_resamples} resamples did not converge; "
+                         f"the intervals and the band use the other {b.n_converged}")
+        if b is None and self.converged:
             lines.append("  (no bootstrap: A and B are poorly determined; run with n_bootstrap>0 for intervals)")
         return "\n".join(lines)
 
@@ -151,5 +170,6 @@ class Approach3Fit:
             out["ci"] = {k: [float(b.ci[k][0]), float(b.ci[k][1])] for k in b.ci}
             out["se"] = {k: float(b.se[k]) for k in b.se}
             out["n_resamples"] = b.n_resamples
+            out["n_converged"] = b.n_converged
         return out
 

@@ -5,6 +5,7 @@ Units: N in parameters, D in tokens, C = 6ND in FLOPs, loss in nats per token.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 
@@ -29,7 +30,22 @@ class RunsError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("cannot use these runs:\n  - " + "\n  - ".join(self.problems))
+        super().__init__(self._lead + "\n  - " + "\n  - ".join(self.problems))
+
+    _lead = "cannot use these runs:"
+
+
+class NotIdentifiedError(RunsError):
+    """The runs cannot determine the law (constant loss, one size, a parameter pinned at a bound, ...).
+
+    Raised instead of returning coefficients that would look like a result; never drawn.
+    """
+
+    _lead = "these runs cannot determine the law:"
+
+
+class FitCancelled(Exception):
+    """The caller's ``should_stop`` asked a fit or bootstrap to stop; nothing is returned."""
 
 
 def _read_bytes(source, max_bytes: int) -> bytes:
@@ -53,6 +69,15 @@ def _read_bytes(source, max_bytes: int) -> bytes:
     return data
 
 
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab, whichever the header line and the first rows use (csv.Sniffer)."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:  # one column, or no consistent delimiter: let the column check explain
+        return ","
+
+
 def _rows(mask: np.ndarray) -> str:
     rows = np.flatnonzero(mask) + 1  # 1-based data rows (the header is not counted)
     listed = ", ".join(str(r) for r in rows[:_MAX_LISTED])
@@ -66,9 +91,10 @@ def read_runs(source, *, max_bytes: int = 10_000_000) -> pd.DataFrame:
     Parameters
     ----------
     source : str, os.PathLike, bytes or file-like
-        CSV text with columns params, tokens, loss, or params, flops, loss (tokens = flops / 6N),
-        case-insensitive; Epoch's ``svg_extracted_data.csv`` (``Model Size``, ``Training FLOP``,
-        ``loss``) is accepted as is. Bytes are parsed in memory, never written or executed.
+        CSV text (comma-, semicolon- or tab-separated) with columns params, tokens, loss, or params,
+        flops, loss (tokens = flops / 6N), case-insensitive; Epoch's ``svg_extracted_data.csv``
+        (``Model Size``, ``Training FLOP``, ``loss``) is accepted as is. Bytes are parsed in memory,
+        never written or executed.
     max_bytes : int
         Size limit; larger input is refused.
 
@@ -93,7 +119,8 @@ def read_runs(source, *, max_bytes: int = 10_000_000) -> pd.DataFrame:
     if not text.strip():
         raise RunsError(["the file is empty"])
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        raw = pd.read_csv(io.StringIO(text), sep=_delimiter(text), dtype=str, keep_default_na=False,
+                          skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise RunsError([f"not parseable as CSV: {str(exc).strip()}"]) from None
 
