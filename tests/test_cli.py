@@ -16,7 +16,9 @@ def test_optimal_json_matches_reference():
     out = run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--json")
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
-    assert set(record) == {"law", "flops", "params", "tokens", "tokens_per_param", "loss"}
+    assert set(record) == {"law", "flops", "params", "tokens", "tokens_per_param", "loss", "params_meaning",
+                           "extrapolated", "fitted_flops"}
+    assert record["extrapolated"] is True and record["fitted_flops"] == [1.4e18, 1.3e22]  # Epoch's Figure 4 span
     assert record["params"] == pytest.approx(7.23e10, rel=5e-3)  # reference A2 derived table
     assert record["tokens"] == pytest.approx(1.33e12, rel=5e-3)
     assert record["tokens_per_param"] == pytest.approx(18.4, rel=0.01)
@@ -37,8 +39,9 @@ def test_loss_json():
 
 def test_laws_lists_presets_with_citations():
     described = json.loads(run("laws", "--json").stdout)
-    assert [d["key"] for d in described] == ["kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2",
-                                             "hoffmann2022-approach3", "besiroglu2024"]
+    assert [d["key"] for d in described] == [
+        "kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2", "hoffmann2022-approach3",
+        "hoffmann2022-approach3-unrounded", "besiroglu2024"]
     assert all("arXiv" in d["citation"] for d in described)
     assert run("laws").returncode == 0
 
@@ -140,3 +143,40 @@ def test_fit_approach2_refuses_runs_without_budgets(tmp_path):
     _one_line_refusal(run("fit", str(tmp_path / "runs.csv"), "--approach", "4"), "invalid choice")
     _one_line_refusal(run("fit", str(tmp_path / "runs.csv"), "--approach", "2", "--bootstrap", "10"),
                       "--approach 3 only")
+
+
+def test_optimal_text_notes_an_extrapolation_and_not_inside_the_range():
+    assert "extrapolation" in run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23").stdout
+    assert "extrapolation" not in run("optimal", "--law", "besiroglu2024", "--flops", "1e20").stdout
+
+
+@pytest.mark.parametrize("query", ["budget=1e24&laws=besiroglu2024,kaplan2020",
+                                   "budget=3.14e23&laws=hoffmann2022-approach1,hoffmann2022-approach3-unrounded",
+                                   "laws=besiroglu2024&edit=besiroglu2024:alpha:0.4&budget=1e21"])
+def test_show_json_equals_optimal_for_each_law(query):
+    shown = json.loads(run("show", "--scenario", query, "--json").stdout)
+    edited = "edit=" in query
+    for row in shown["rows"]:
+        assert set(row) >= {"law", "params", "tokens", "tokens_per_param", "loss", "extrapolated"}
+        if edited:  # optimal knows no edits: the edited law's N must differ from the preset's
+            alone = json.loads(run("optimal", "--law", row["law"], "--flops", str(row["flops"]), "--json").stdout)
+            assert alone["params"] != pytest.approx(row["params"], rel=1e-3)
+            continue
+        alone = json.loads(run("optimal", "--law", row["law"], "--flops", str(row["flops"]), "--json").stdout)
+        assert alone == row
+
+
+def test_show_csv_has_one_line_per_law():
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run("show", "--scenario", "laws=kaplan2020,besiroglu2024", "--csv").stdout)))
+    assert [r["key"] for r in rows] == ["kaplan2020", "besiroglu2024"]
+
+
+@pytest.mark.parametrize("query, key", [("budget=abc", "budget"), ("colour=red", "colour"), ("laws=gpt5", "laws"),
+                                        ("mfu=40", "mfu")])
+def test_show_bad_query_is_one_line_naming_the_key(query, key):
+    out = run("show", "--scenario", query)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and f"{key}:" in out.stderr and "Traceback" not in out.stderr

@@ -1,4 +1,4 @@
-"""Command line: ``scaling-explorer laws | optimal | loss | models | fit | serve``.
+"""Command line: ``scaling-explorer laws | show | optimal | loss | models | fit | serve``.
 
 Bad input exits with status 2 and one readable line on stderr, never a traceback.
 """
@@ -39,9 +39,18 @@ def _number(text: str) -> float:
 
 
 def _law_name(text: str) -> str:
-    if text not in laws.PRESETS:
-        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(laws.PRESETS)}")
+    if text not in laws.law_keys():
+        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(laws.law_keys())}")
     return text
+
+
+def _scenario(text: str):
+    from .scenario import Scenario, ScenarioError
+
+    try:
+        return Scenario.from_query(text)
+    except ScenarioError as exc:  # argparse would replace a ValueError's message with its own
+        raise argparse.ArgumentTypeError(f"scenario {exc}") from None
 
 
 def _float(x) -> float | None:
@@ -78,35 +87,71 @@ def cmd_laws(args) -> None:
         print(json.dumps(described, indent=2))
         return
     for d in described:
-        print(f"{d['key']}: {d['name']}\n    {d['citation']}\n    N = {d['params_meaning']}")
+        print(f"{d['key']}: {d['name']}\n    {d['citation']}\n    N = {d['params_description']}")
+
+
+def _extrapolation_note(row) -> str:
+    low, high = row.fitted_flops
+    return f"note: {row.key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
+
+
+def _row_record(row, C: float) -> dict:
+    record = {"law": row.key, "flops": C, "params": row.params, "tokens": row.tokens,
+              "tokens_per_param": row.tokens_per_param, "loss": row.loss, "params_meaning": row.params_meaning,
+              "extrapolated": row.extrapolated,
+              "fitted_flops": None if row.fitted_flops is None else list(row.fitted_flops)}
+    return _require_finite(record)
 
 
 def optimal_record(name: str, C: float) -> dict:
-    """The ``optimal`` command's JSON object for law ``name`` at ``C`` FLOPs."""
-    law = laws.get_law(name)
-    N, D = law.compute_optimal(C)
-    return {
-        "law": name,
-        "flops": C,
-        "params": float(N),
-        "tokens": float(D),
-        "tokens_per_param": float(D / N),
-        "loss": _float(law.loss(N, D)) if law.has_loss else None,
-    }
+    """The ``optimal`` command's JSON object for law ``name`` at ``C`` FLOPs (from ``evaluate``)."""
+    from .readout import evaluate
+    from .scenario import Scenario
+
+    return _row_record(evaluate(Scenario(budget=C, laws=(name,), model="")).rows[0], C)
 
 
 def cmd_optimal(args) -> None:
-    record = _require_finite(optimal_record(args.law, args.flops))
+    from .readout import evaluate
+    from .scenario import Scenario
+
+    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="")).rows[0]
+    record = _row_record(row, args.flops)
     if args.json:
         print(json.dumps(record))
         return
     law = laws.get_law(args.law)
     loss = "n/a (allocation law)" if record["loss"] is None else f"{record['loss']:.4f} nats/token"
     print(f"{law.name}: compute-optimal at {args.flops:.3g} FLOPs ({float(to_pf_days(args.flops)):.3g} PF-days)")
-    print(f"  N_opt            {record['params']:.4g} parameters ({law.params_meaning})")
+    print(f"  N_opt            {record['params']:.4g} parameters ({law.params_meaning.description})")
     print(f"  D_opt            {record['tokens']:.4g} tokens")
     print(f"  tokens/param     {record['tokens_per_param']:.3g}")
     print(f"  predicted loss   {loss}")
+    if row.extrapolated:
+        print(_extrapolation_note(row))
+
+
+def cmd_show(args) -> None:
+    from .readout import evaluate
+
+    readout = evaluate(args.scenario)
+    if args.csv:
+        sys.stdout.write(readout.to_csv())
+        return
+    b = readout.budget
+    records = [_row_record(row, b.flops) for row in readout.rows]
+    if args.json:
+        print(json.dumps({**readout.to_dict(), "rows": records}))
+        return
+    print(f"budget {b.flops:.4g} FLOPs = {b.pf_days:.4g} PF-days = {b.gpu_hours:.4g} {b.hardware} GPU-hours "
+          f"at {b.mfu:.0%} MFU, about ${b.cost_usd:,.0f} at ${b.usd_per_gpu_hour:g}/GPU-hour")
+    if not records:
+        print("no laws shown (add some with laws=KEY,KEY)")
+        return
+    _print_table(records, ["law", "params", "tokens", "tokens_per_param", "loss", "params_meaning"])
+    for row in readout.rows:
+        if row.extrapolated:
+            print(_extrapolation_note(row))
 
 
 def cmd_loss(args) -> None:
@@ -134,7 +179,7 @@ def cmd_models(args) -> None:
 
     law = laws.get_law(args.law)
     table = classify(load_models(args.file), law)
-    if law.params_meaning == laws.NON_EMBEDDING_PARAMS:
+    if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())
         print(f"note: {law.name} counts non-embedding parameters; N and 6ND use the published non-embedding "
               f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
@@ -143,7 +188,9 @@ def cmd_models(args) -> None:
         print(json.dumps(records))
         return
     print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
-    _print_table(records, CLI_COLUMNS[:-1])
+    for r in records:
+        r["caveats"] = "; ".join(r["caveats"])
+    _print_table(records, [c for c in CLI_COLUMNS if c != "source"])
 
 
 def cmd_fit(args) -> None:
@@ -187,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("laws", help="list the laws and their citations")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_laws)
+
+    p = sub.add_parser("show", help="every number of a scenario (the page's query string)")
+    p.add_argument("--scenario", type=_scenario, default="",
+                   help='query string, e.g. "budget=1e24&laws=besiroglu2024,kaplan2020" (keys: see the README)')
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true")
+    p.set_defaults(run=cmd_show)
 
     p = sub.add_parser("optimal", help="compute-optimal N and D for a budget")
     p.add_argument("--law", type=_law_name, required=True)

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import elementwise
 
 from ._checks import positive, positive_scalar
-from .compute import FLOPS_PER_PARAM_TOKEN, tokens_for, training_flops
+from .compute import tokens_for
 
 # Central-difference step in ln N: truncation (~h**2) and round-off (~eps/h) errors both stay
 # near 1e-9 relative in N, well inside the 1e-6 the closed forms are checked to.
@@ -47,7 +47,8 @@ def iso_flop_minimum(law, C):
     """
     _require_loss(law)
     C = positive("C (FLOPs)", C)
-    log_c6 = np.log(C / FLOPS_PER_PARAM_TOKEN)
+    flops = law.flop_model
+    log_c6 = np.log(C / flops.flops_per_param_token)
 
     def slope(log_n, log_c6):
         up, down = log_n + _LOG_STEP, log_n - _LOG_STEP
@@ -71,13 +72,17 @@ def iso_flop_minimum(law, C):
         bad = ~(result.success & strict)
         raise ValueError(f"the loss is too flat to locate its iso-FLOP minimum at C = {float(C[bad].flat[0]):g} FLOPs")
     N = np.exp(result.x)
-    return N, tokens_for(C, N)
+    return N, flops.tokens(C, N)
 
 
 def optimal_loss(law, C):
-    """Loss L*(C) of the law's compute-optimal allocation at ``C`` FLOPs."""
+    """Loss L*(C) the law predicts on its own frontier at ``C`` FLOPs (``law.frontier_loss``).
+
+    For Chinchilla-form laws this is loss(N_opt, D_opt); for Kaplan it is the paper's compute
+    law L(C_min), not eq. 1.5 on the frontier (see :class:`~scaling_explorer.laws.KaplanLaw`).
+    """
     _require_loss(law)
-    return law.loss(*law.compute_optimal(C))
+    return law.frontier_loss(C)
 
 
 def compute_for_loss(law, L):
@@ -99,10 +104,10 @@ def compute_for_loss(law, L):
     return np.where(reachable & result.success, np.exp(result.x), np.nan)
 
 
-def iso_flop_line(C: float, N):
-    """Points (N, D) of the iso-FLOP line C = 6ND, for plotting."""
+def iso_flop_line(C: float, N, flop_model=None):
+    """Points (N, D) of the iso-FLOP line C = 6ND (or ``flop_model``'s count), for plotting."""
     N = positive("N (parameters)", N)
-    return N, tokens_for(C, N)
+    return N, (flop_model.tokens(C, N) if flop_model is not None else tokens_for(C, N))
 
 
 def band_edge(law, C, ratio: float):
@@ -154,7 +159,7 @@ class Allocation:
 def allocation(law, N, D) -> Allocation:
     """Compare (N parameters, D tokens) with ``law``'s compute-optimal allocation at C = 6ND."""
     N, D = np.broadcast_arrays(positive("N (parameters)", N), positive("D (tokens)", D))
-    C = training_flops(N, D)
+    C = law.flop_model.flops(N, D)
     N_opt, D_opt = law.compute_optimal(C)
     loss = law.loss(N, D) if law.has_loss else np.full_like(C, np.nan)
     needed = compute_for_loss(law, loss) if law.frontier_minimises_loss else np.full_like(C, np.nan)
