@@ -287,7 +287,7 @@ def fit_approach3(
         _check_identified(p, H[best], runs)
     elif not (p[3] > 0 and p[4] > 0):
         _check_identified(p, H[best], runs)  # a non-positive exponent is refused, converged or not
-    message = (f"{'converged' if converged else 'NOT CONVERGED'}: Newton {int(iters[best])} iterations, max |gradient "
+    message = (f"Newton {int(iters[best])} iterations, max |gradient "
                f"of objective/delta| = {grad_norm:.2g} (check <= {GRAD_CHECK:g}, or Newton step <= {STEP_CHECK:g})")
     n = len(runs)
     law = _law_from(p, runs, f"fit to {n} runs", "Approach 3 fit (Hoffmann et al. 2022, App. D.2) by scaling_explorer")
