@@ -106,6 +106,46 @@ def test_fit_negative_bootstrap_exits_2(tmp_path):
     assert run("fit", str(tmp_path / "runs.csv"), "--bootstrap", "-5").returncode == 2
 
 
+def _one_line_refusal(out, *needles):
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_fit_constant_loss_is_refused(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text("params,tokens,loss\n" + "\n".join(f"{n:g},{20 * n:g},2.5" for n in np.geomspace(1e8, 1e10, 9)))
+    _one_line_refusal(run("fit", str(path), "--bootstrap", "100"), "cannot determine", "the same (2.5)")
+
+
+def test_fit_approach2_recovers_exponent_from_iso_flop_runs(tmp_path):
+    from scaling_explorer.fit import synthetic_runs
+    from scaling_explorer.laws import ParametricLaw
+
+    law = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    synthetic_runs(law, np.geomspace(6e18, 3e21, 6), per_budget=9, span=4.0, sigma=0.002, seed=1)[
+        ["params", "tokens", "loss"]].to_csv(tmp_path / "iso.csv", index=False, sep=";")
+    out = run("fit", str(tmp_path / "iso.csv"), "--approach", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert record["a"] == pytest.approx(law.a, abs=0.01) and len(record["budgets"]) == 6
+
+
+def test_fit_approach2_refuses_runs_without_budgets(tmp_path):
+    _synthetic_runs(tmp_path / "runs.csv")  # five budgets of nine sizes: fine for Approach 3
+    rng = np.random.default_rng(0)
+    n = rng.uniform(1e8, 1e10, 40)
+    d = rng.uniform(1e9, 1e12, 40)  # continuous FLOPs, no iso-FLOP groups
+    (tmp_path / "scatter.csv").write_text("params,tokens,loss\n" + "\n".join(
+        f"{a:.6g},{b:.6g},{1.8 + 400 / a ** 0.34 + 2000 / b ** 0.37:.6g}" for a, b in zip(n, d, strict=True)))
+    _one_line_refusal(run("fit", str(tmp_path / "scatter.csv"), "--approach", "2"), "iso-FLOP budgets")
+    _one_line_refusal(run("fit", str(tmp_path / "runs.csv"), "--approach", "4"), "invalid choice")
+    _one_line_refusal(run("fit", str(tmp_path / "runs.csv"), "--approach", "2", "--bootstrap", "10"),
+                      "--approach 3 only")
+
+
 def test_optimal_text_notes_an_extrapolation_and_not_inside_the_range():
     assert "extrapolation" in run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23").stdout
     assert "extrapolation" not in run("optimal", "--law", "besiroglu2024", "--flops", "1e20").stdout

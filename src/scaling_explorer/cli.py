@@ -199,12 +199,30 @@ def cmd_models(args) -> None:
 
 
 def cmd_fit(args) -> None:
-    from .fit import fit_approach3, read_runs
+    from .fit import NotIdentifiedError
+
+    try:
+        _fit(args)
+    except NotIdentifiedError as exc:  # say it is a refusal, not a bad file
+        raise CliError("these runs cannot determine the law: " + "; ".join(exc.problems)) from None
+
+
+def _fit(args) -> None:
+    from .fit import fit_approach2, fit_approach3, read_runs
 
     if args.bootstrap < 0 or args.exclude_highest_loss < 0:
         raise CliError("--bootstrap and --exclude-highest-loss must be 0 or more")
-    result = fit_approach3(read_runs(args.runs), exclude_highest_loss=args.exclude_highest_loss,
-                           n_bootstrap=args.bootstrap, seed=args.seed)
+    runs = read_runs(args.runs)
+    if args.approach == 2:
+        if args.bootstrap or args.exclude_highest_loss:
+            raise CliError("--bootstrap and --exclude-highest-loss apply to --approach 3 only")
+        result = fit_approach2(runs)
+    else:
+        result = fit_approach3(runs, exclude_highest_loss=args.exclude_highest_loss, n_bootstrap=args.bootstrap,
+                               seed=args.seed)
+        if not result.converged:
+            print("scaling-explorer: warning: the fit did not converge; its numbers are not an optimum",
+                  file=sys.stderr)
     print(json.dumps(result.to_dict()) if args.json else result.report())
 
 
@@ -249,8 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_models)
 
-    p = sub.add_parser("fit", help="fit L = E + A/N^alpha + B/D^beta to training runs (Approach 3)")
-    p.add_argument("runs", help="CSV with columns params, tokens (or flops), loss")
+    p = sub.add_parser("fit", help="fit L = E + A/N^alpha + B/D^beta (Approach 3) or iso-FLOP profiles (Approach 2)")
+    p.add_argument("runs", help="CSV with columns params, tokens (or flops), loss; comma, semicolon or tab")
+    p.add_argument("--approach", type=int, choices=(2, 3), default=3,
+                   help="3: parametric fit (default); 2: a parabola per iso-FLOP budget (needs >= 3 budgets)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="K", help="bootstrap resamples for intervals")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--exclude-highest-loss", type=int, default=0, metavar="K",
