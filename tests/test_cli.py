@@ -39,8 +39,9 @@ def test_loss_json():
 
 def test_laws_lists_presets_with_citations():
     described = json.loads(run("laws", "--json").stdout)
-    assert [d["key"] for d in described] == ["kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2",
-                                             "hoffmann2022-approach3", "hoffmann2022-approach3-unrounded", "besiroglu2024"]
+    assert [d["key"] for d in described] == [
+        "kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2", "hoffmann2022-approach3",
+        "hoffmann2022-approach3-unrounded", "besiroglu2024"]
     assert all("arXiv" in d["citation"] for d in described)
     assert run("laws").returncode == 0
 

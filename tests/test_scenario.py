@@ -67,7 +67,8 @@ def test_default_scenario_has_an_empty_query_and_opens_on_chinchillas_budget():
 
 
 def test_documented_query_keys():
-    s = Scenario.from_query("budget=3.14e23&laws=besiroglu2024,kaplan2020&surface=hoffmann2022-approach3&model=GPT-3+175B")
+    s = Scenario.from_query(
+        "budget=3.14e23&laws=besiroglu2024,kaplan2020&surface=hoffmann2022-approach3&model=GPT-3+175B")
     assert s.budget == 3.14e23  # exact: no snapping to a slider grid
     assert s.laws == ("besiroglu2024", "kaplan2020") and s.surface == "hoffmann2022-approach3"
     assert s.model == "GPT-3 175B"
