@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 
 import pandas as pd
 
-from . import compute
+from . import compute, laws
 from .catalog import NOT_PLOTTED, classify, load_models
 from .conventions import ParamCount
 from .scenario import Scenario
@@ -60,6 +60,12 @@ class LawRow:
         That fitted span.
     edited : bool
         True when the scenario edits the law's coefficients.
+    flop_model : str
+        The FLOP model the budget is counted with (the scenario's ``flop_model``).
+    params_range, tokens_range : (float, float) or None
+        With the scenario's ``flatness`` on and a loss law: N and D at the two ends of the
+        budget's iso-FLOP line where the loss is within that tolerance of the optimum
+        (:func:`scaling_explorer.frontier.flat_optimum`); otherwise None.
     """
 
     key: str
@@ -73,6 +79,9 @@ class LawRow:
     extrapolated: bool
     fitted_flops: tuple[float, float] | None
     edited: bool
+    flop_model: str = "6ND"
+    params_range: tuple[float, float] | None = None
+    tokens_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,8 @@ def law_label(scenario: Scenario, key: str) -> str:
     label = law.name + (" (edited)" if scenario.edits_for(key) else "")
     if law.params_meaning is ParamCount.NON_EMBEDDING:
         label += ", non-embedding N"
+    elif law.params_meaning is not laws.get_law(key).params_meaning:  # re-counted by the scenario
+        label += f", {law.params_meaning.value} N"
     return label
 
 
@@ -130,6 +141,13 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
     C = scenario.budget
     N, D = (float(x) for x in law.compute_optimal(C))
     fitted = law.fitted_range
+    params_range = tokens_range = None
+    if scenario.flatness is not None and law.has_loss:
+        from .frontier import flat_optimum
+
+        flat = flat_optimum(law, C, scenario.flatness)
+        params_range = (float(flat.params_low), float(flat.params_high))
+        tokens_range = (float(flat.tokens_low), float(flat.tokens_high))
     return LawRow(
         key=key, name=law.name, label=law_label(scenario, key), params_meaning=law.params_meaning.value,
         params=N, tokens=D, tokens_per_param=D / N,
@@ -137,6 +155,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
         extrapolated=bool(fitted is not None and not fitted.contains_flops(C)),
         fitted_flops=None if fitted is None else tuple(fitted.flops),
         edited=bool(scenario.edits_for(key)),
+        flop_model=scenario.flop_model, params_range=params_range, tokens_range=tokens_range,
     )
 
 
@@ -230,14 +249,18 @@ class Readout:
 
 
 LAW_COLUMNS = ["key", "name", "params_meaning", "params", "tokens", "tokens_per_param", "loss", "extrapolated",
-               "fitted_flops_low", "fitted_flops_high", "edited"]
+               "fitted_flops_low", "fitted_flops_high", "edited", "flop_model", "params_low", "params_high",
+               "tokens_low", "tokens_high"]
 
 
 def _row_dict(r: LawRow) -> dict:
     low, high = r.fitted_flops or (None, None)
+    (n_low, n_high), (d_low, d_high) = r.params_range or (None, None), r.tokens_range or (None, None)
     return {"key": r.key, "name": r.name, "params_meaning": r.params_meaning, "params": r.params,
             "tokens": r.tokens, "tokens_per_param": r.tokens_per_param, "loss": r.loss,
-            "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited}
+            "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited,
+            "flop_model": r.flop_model, "params_low": n_low, "params_high": n_high, "tokens_low": d_low,
+            "tokens_high": d_high}
 
 
 def budget_readout(scenario: Scenario) -> BudgetReadout:

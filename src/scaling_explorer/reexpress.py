@@ -70,7 +70,7 @@ class ReexpressedLaw:
                              f"-> {meaning.value}")
         set_("params_meaning", meaning)
         if not self.name:
-            set_("name", f"{self.base.name}, in {meaning.value} N")
+            set_("name", f"{self.base.name} (re-counted)")
         if not self.citation:
             set_("citation", f"{self.base.citation}; re-counted by Pearce & Song 2024's fit, arXiv:2406.12907")
         if self.fitted_range is None and self.base.fitted_range is not None:

@@ -20,6 +20,11 @@ hw        hardware preset (``compute.HARDWARE``)                 ``hw=H100``
 mfu       model-FLOPs utilisation, a fraction in (0, 1]          ``mfu=0.4``
 price     US dollars per GPU-hour                                ``price=2``
 model     the selected model's name (empty: none)                ``model=Chinchilla``
+count     count parameters as ``native`` (each law its own),       ``count=non-embedding``
+          ``total`` or ``non-embedding`` (Pearce & Song's fit)
+flop      FLOP model: ``6ND``, ``kaplan``, ``chinchilla``,         ``flop=chinchilla``
+          ``deepseek`` (``conventions.FLOP_MODELS``)
+flat      near-optimal range within this loss tolerance (off: none) ``flat=0.01``
 ========  =====================================================  ==========================
 """
 
@@ -32,11 +37,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
-from . import compute, laws
+from . import compute, conventions, laws
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
 WEIGHTS = ("all", "open", "closed")
+PARAM_COUNTS = ("native", "total", "non-embedding")
+FLATNESS_RANGE = (1e-4, 0.5)  # relative loss tolerance of the near-optimal range
 ARCHITECTURES = ("all", "dense", "moe")
 
 
@@ -92,6 +99,15 @@ class Scenario:
         US dollars per GPU-hour.
     model : str
         Name of the selected model ("" for none).
+    param_count : str
+        Count parameters as ``native`` (each law in its own convention, as published),
+        ``total`` or ``non-embedding`` (laws re-counted by :func:`~scaling_explorer.reexpress.reexpress`;
+        a non-embedding budget is Kaplan's 6·N_nonemb·D).
+    flop_model : str
+        Key of :data:`scaling_explorer.conventions.FLOP_MODELS` every law counts its budget with.
+    flatness : float or None
+        When set, each law's row carries the range of N and D on the budget's iso-FLOP line
+        whose loss is within this relative tolerance of the optimum (0.01 for 1%).
     """
 
     budget: float = 5.76e23
@@ -106,6 +122,9 @@ class Scenario:
     mfu: float = 0.4
     price: float = 2.0
     model: str = "Chinchilla"
+    param_count: str = "native"
+    flop_model: str = "6ND"
+    flatness: float | None = None
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -114,6 +133,17 @@ class Scenario:
         if not BUDGET_RANGE[0] <= budget <= BUDGET_RANGE[1]:
             raise ScenarioError("budget", f"{budget:g} FLOPs is outside {BUDGET_RANGE[0]:g} to {BUDGET_RANGE[1]:g}")
         set_("budget", budget)
+        if self.param_count not in PARAM_COUNTS:
+            raise ScenarioError("count", f"{self.param_count!r} is not one of {', '.join(PARAM_COUNTS)}")
+        if self.flop_model not in conventions.FLOP_MODELS:
+            raise ScenarioError("flop", f"unknown FLOP model {self.flop_model!r}; choose from "
+                                f"{', '.join(conventions.FLOP_MODELS)}")
+        if self.flatness is not None:
+            flatness = _finite("flat", self.flatness)
+            if not FLATNESS_RANGE[0] <= flatness <= FLATNESS_RANGE[1]:
+                raise ScenarioError("flat", f"a loss tolerance must lie in {FLATNESS_RANGE[0]:g} to "
+                                    f"{FLATNESS_RANGE[1]:g} (0.01 is 1%), got {flatness:g}")
+            set_("flatness", flatness)
 
         if isinstance(self.laws, str) or not all(isinstance(k, str) for k in self.laws):
             raise ScenarioError("laws", f"must be a sequence of law keys, got {self.laws!r}")
@@ -182,9 +212,17 @@ class Scenario:
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
-        """The law behind ``key`` with this scenario's coefficient edits applied."""
+        """The law behind ``key`` with this scenario's edits, parameter count and FLOP model applied."""
         if key not in self._laws_cache:
-            self._laws_cache[key] = laws.edited(laws.get_law(key), self.edits_for(key))
+            law = laws.edited(laws.get_law(key), self.edits_for(key))
+            if self.param_count != "native":
+                from .reexpress import reexpress
+
+                law = reexpress(law, self.param_count)
+            if self.flop_model != "6ND":
+                flops = conventions.get_flop_model(self.flop_model).for_params(law.params_meaning)
+                law = dataclasses.replace(law, flop_model=flops)
+            self._laws_cache[key] = law
         return self._laws_cache[key]
 
     def edits_for(self, key: str) -> dict[str, float]:
@@ -292,7 +330,8 @@ for _f in _FIELDS:
     object.__setattr__(_DEFAULT, _f.name, _f.default)
 object.__setattr__(_DEFAULT, "_laws_cache", {})
 
-_KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw"}
+_KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw",
+                                             "param_count": "count", "flop_model": "flop", "flatness": "flat"}
 _FIELD_OF = {v: k for k, v in _KEY.items()}
 
 
@@ -341,6 +380,7 @@ _QUERY_WRITE = {
     "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
+    "param_count": str, "flop_model": str, "flatness": lambda x: "" if x is None else _fmt(x),
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
@@ -348,4 +388,6 @@ _QUERY_READ = {
     "years": lambda key, text: None if text == "" else _read_years(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,
+    "param_count": lambda key, text: text, "flop_model": lambda key, text: text,
+    "flatness": lambda key, text: None if text == "" else _read_float(key, text),
 }
