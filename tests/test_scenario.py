@@ -13,6 +13,7 @@ from scaling_explorer import PRESETS, Scenario, ScenarioError, evaluate, get_law
 from scaling_explorer.compute import HARDWARE
 from scaling_explorer.conventions import FLOP_MODELS
 from scaling_explorer.readout import catalog
+from scaling_explorer.scenario import LAYERS
 
 LOSS_LAWS = [k for k, law in PRESETS.items() if law.has_loss]
 MODEL_NAMES = sorted(catalog()["name"])
@@ -45,6 +46,7 @@ scenarios = st.builds(
     param_count=st.sampled_from(["native", "total", "non-embedding"]),
     flop_model=st.sampled_from(list(FLOP_MODELS)),
     flatness=st.none() | st.floats(1e-4, 0.5),
+    hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
 )
 
 ROUND_TRIP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,6 +98,7 @@ def test_documented_query_keys():
     ("mfu=40", "mfu"),
     ("price=-1", "price"),
     ("model=GPT-7", "model"),
+    ("hide=everything", "hide"),
     ("colour=red", "colour"),
     ("budget=1e23&budget=1e24", "budget"),
     ("count=embedding", "count"),

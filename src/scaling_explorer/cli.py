@@ -233,7 +233,9 @@ def cmd_models(args) -> None:
         print(json.dumps(records))
         return
     print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
-    _print_table(records, CLI_COLUMNS[:-1])
+    for r in records:
+        r["caveats"] = "; ".join(r["caveats"])
+    _print_table(records, [c for c in CLI_COLUMNS if c != "source"])
 
 
 def cmd_fit(args) -> None:

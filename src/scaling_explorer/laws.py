@@ -284,8 +284,8 @@ class AllocationLaw:
         _check_coefficients(k=self.k, a_exponent=self.a_exponent)
         object.__setattr__(self, "params_meaning", ParamCount(self.params_meaning))
         if self.a_exponent >= 1:
-            raise ValueError("coefficient a_exponent must be below 1 (data must grow with compute), "
-                             f"got {self.a_exponent!r}")
+            raise ValueError(
+                f"coefficient a_exponent must be below 1 (data must grow with compute), got {self.a_exponent!r}")
 
     @property
     def a(self) -> float:

@@ -101,10 +101,11 @@ class ModelStatus:
 
 @dataclass(frozen=True)
 class ModelCard:
-    """The selected model: its catalog row and its status under each shown law."""
+    """The selected model: its catalog row, its status under each shown law, and the caveats on them."""
 
     model: pd.Series
     statuses: tuple[ModelStatus, ...]
+    caveats: tuple[str, ...]
 
 
 def law_label(scenario: Scenario, key: str) -> str:
@@ -214,8 +215,8 @@ class Readout:
                 tokens_per_param=float(row["tokens_per_param"]), params_basis=row["params_basis"],
                 not_plotted=row["not_plotted"],
             ))
-        table = catalog()
-        return ModelCard(model=table[table["name"] == s.model].iloc[0], statuses=tuple(statuses))
+        model = self.all_models[self.all_models["name"] == s.model].iloc[0]
+        return ModelCard(model=model, statuses=tuple(statuses), caveats=tuple(model["caveats"]))
 
     def row(self, key: str) -> LawRow:
         """The row of the shown law ``key``."""

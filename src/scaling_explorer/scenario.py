@@ -25,6 +25,7 @@ count     count parameters as ``native`` (each law its own),       ``count=non-e
 flop      FLOP model: ``6ND``, ``kaplan``, ``chinchilla``,         ``flop=chinchilla``
           ``deepseek`` (``conventions.FLOP_MODELS``)
 flat      near-optimal range within this loss tolerance (off: none) ``flat=0.01``
+hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
 ========  =====================================================  ==========================
 """
 
@@ -45,6 +46,8 @@ WEIGHTS = ("all", "open", "closed")
 PARAM_COUNTS = ("native", "total", "non-embedding")
 FLATNESS_RANGE = (1e-4, 0.5)  # relative loss tolerance of the near-optimal range
 ARCHITECTURES = ("all", "dense", "moe")
+#: Layers of the N-D plot that a lecture step (or the user) can hide.
+LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
 
 
 class ScenarioError(ValueError):
@@ -108,6 +111,8 @@ class Scenario:
     flatness : float or None
         When set, each law's row carries the range of N and D on the budget's iso-FLOP line
         whose loss is within this relative tolerance of the optimum (0.01 for 1%).
+    hide : tuple of str
+        Plot layers hidden (from :data:`LAYERS`), sorted.
     """
 
     budget: float = 5.76e23
@@ -125,6 +130,7 @@ class Scenario:
     param_count: str = "native"
     flop_model: str = "6ND"
     flatness: float | None = None
+    hide: tuple[str, ...] = ()
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
@@ -209,6 +215,9 @@ class Scenario:
             raise ScenarioError("model", f"{self.model!r} is not a model name")
         if self.model and self.model not in _model_names():
             raise ScenarioError("model", f"no model called {self.model!r} in the catalog")
+        if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
+            raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
+        set_("hide", tuple(sorted(set(self.hide))))
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
@@ -254,6 +263,8 @@ class Scenario:
         values = dict(data)
         if "laws" in values and isinstance(values["laws"], list):
             values["laws"] = tuple(values["laws"])
+        if "hide" in values and isinstance(values["hide"], list):
+            values["hide"] = tuple(values["hide"])
         if "edits" in values and isinstance(values["edits"], list):
             values["edits"] = tuple(tuple(e) if isinstance(e, list) else e for e in values["edits"])
         if values.get("years") is not None and isinstance(values["years"], list):
@@ -376,7 +387,7 @@ def _read_years(key: str, text: str):
 
 _QUERY_WRITE = {
     "budget": _fmt, "band": _fmt, "mfu": _fmt, "price": _fmt,
-    "laws": ",".join,
+    "laws": ",".join, "hide": ",".join,
     "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
     "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
     "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
@@ -384,7 +395,7 @@ _QUERY_WRITE = {
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
-    "laws": _read_keys, "edits": _read_edits,
+    "laws": _read_keys, "hide": _read_keys, "edits": _read_edits,
     "years": lambda key, text: None if text == "" else _read_years(key, text),
     "surface": lambda key, text: text, "weights": lambda key, text: text,
     "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,

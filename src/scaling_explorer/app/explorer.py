@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from .controls import Controls, ErrorSink
 from .fitpanel import FitPanel
-from .state import ExplorerState
+from .state import AppState
 from .views import ModelCardView, NumbersView, PlotsView
 
 STYLE = """
@@ -78,10 +78,12 @@ class Explorer:
     ----------
     raise_errors : bool
         Re-raise errors from controls instead of showing them (for tests).
+    scenario : Scenario, optional
+        What the page opens on (default: ``Scenario()``).
     """
 
-    def __init__(self, raise_errors: bool = False):
-        self.state = ExplorerState()
+    def __init__(self, raise_errors: bool = False, scenario=None):
+        self.state = AppState(scenario)
         self.errors = ErrorSink(raise_errors)
         self.controls = Controls(self.state, self.errors)
         with matplotlib.rc_context({"font.size": 11, "axes.titlesize": 11, "axes.labelsize": 12,

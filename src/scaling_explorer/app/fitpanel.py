@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from ..fit import drop_highest_loss, fit_approach3, read_runs
 from .controls import ErrorSink
-from .state import FIT_KEY, ExplorerState
+from .state import AppState
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_BOOTSTRAP = 4_000
@@ -22,7 +22,7 @@ MAX_BOOTSTRAP = 4_000
 class FitPanel:
     """Upload control, fit report and a residual plot (predicted against observed loss)."""
 
-    def __init__(self, state: ExplorerState, errors: ErrorSink, figure: Figure):
+    def __init__(self, state: AppState, errors: ErrorSink, figure: Figure):
         self.state = state
         self.errors = errors
         self.upload = w.FileUpload(accept=".csv", multiple=False, description="Upload runs (CSV)")
@@ -60,10 +60,7 @@ class FitPanel:
         runs = read_runs(content, max_bytes=MAX_UPLOAD_BYTES)
         result = fit_approach3(runs, exclude_highest_loss=int(self.exclude.value),
                                n_bootstrap=int(self.resamples.value), seed=0)
-        self.state.overrides = {k: v for k, v in self.state.overrides.items() if k != FIT_KEY}
-        self.state.fit_result = result
-        if FIT_KEY not in self.state.shown:
-            self.state.shown = (*self.state.shown, FIT_KEY)
+        self.state.set_fit(result)
         self.report.value = f"<pre class='se-report'>{html.escape(f'{name}:' + chr(10) + result.report())}</pre>"
         self._show_residuals(runs, result)
 

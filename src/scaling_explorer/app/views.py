@@ -1,8 +1,9 @@
-"""Views: matplotlib artists and HTML panels that observe the state and update in place.
+"""Views: matplotlib artists and HTML panels that follow the state's Readout and update in place.
 
 The figure is built once. A budget change only moves the "animated" artists (the iso-FLOP
 line, the optima, the budget marker), which are blitted over a cached background; anything
 else (a law, the shading, the points) changes the background and redraws the figure once.
+Every number drawn or printed comes from ``state.readout`` (``evaluate(scenario)``).
 """
 
 from __future__ import annotations
@@ -15,23 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .. import compute, frontier
+from .. import frontier
 from ..catalog import NEAR_OPTIMAL, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
-from ..laws import NON_EMBEDDING_PARAMS
+from ..readout import law_label
+from ..style import SHADE, STATUS_COLOR, law_style
 from .format import fmt_count
-from .state import FIT_KEY, ExplorerState, catalog, classified
-
-# Okabe-Ito colour-blind-safe palette.
-LAW_STYLE = {
-    "kaplan2020": dict(color="#CC79A7", ls="-"),
-    "hoffmann2022-approach1": dict(color="#000000", ls="-"),
-    "hoffmann2022-approach2": dict(color="#777777", ls="--"),
-    "hoffmann2022-approach3": dict(color="#E69F00", ls="-"),
-    "besiroglu2024": dict(color="#0072B2", ls="-"),
-    FIT_KEY: dict(color="#882255", ls="-."),
-}
-STATUS_COLOR = {UNDERTRAINED: "#D55E00", NEAR_OPTIMAL: "#009E73", OVERTRAINED: "#56B4E9"}
-SHADE = {UNDERTRAINED: "#D55E00", OVERTRAINED: "#56B4E9"}
+from .state import FIT_KEY, LAWS_CHANGED, AppState
 
 N_LIM = (1e7, 1e14)        # parameters
 D_LIM = (1e9, 1e15)        # tokens
@@ -47,12 +37,10 @@ KEY_MODELS = [
 ]
 
 
-def law_label(state: ExplorerState, key: str) -> str:
-    law = state.law(key)
-    suffix = " (edited)" if key in state.overrides else ""
-    if law.params_meaning == NON_EMBEDDING_PARAMS:
-        suffix += ", non-embedding N"
-    return law.name + suffix
+# Fields whose change only moves the blitted budget artists; everything else redraws the figure.
+BUDGET_FIELDS = frozenset({"budget"})
+PLOT_FIELDS = frozenset({"budget", "laws", "surface", "edits", "band", "years", "weights", "architecture", "model",
+                         "hide", LAWS_CHANGED})
 
 
 class Blitter:
@@ -65,11 +53,16 @@ class Blitter:
     def __init__(self, figure: Figure, artists: list):
         self.figure = figure
         self.canvas = figure.canvas
-        self.artists = artists
+        self.artists = list(artists)
         self.background = None
         for a in artists:
             a.set_animated(True)
         self.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def add(self, artist) -> None:
+        """Animate one more artist."""
+        artist.set_animated(True)
+        self.artists.append(artist)
 
     def _on_draw(self, event):
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
@@ -113,21 +106,36 @@ def _place_labels(ax, xs, ys, names, fontsize=8.5):
 class PlotsView:
     """One figure, two panels: the N-D plane and loss against compute."""
 
-    def __init__(self, state: ExplorerState, figure: Figure):
+    def __init__(self, state: AppState, figure: Figure):
         self.state = state
         self.fig = figure
         self.ax, self.ax_loss = figure.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.35, 1]))
         figure.subplots_adjust(left=0.07, right=0.98, top=0.94, bottom=0.21, wspace=0.2)
+        self.frontiers: dict[str, Line2D] = {}
+        self.loss_curves: dict[str, Line2D] = {}
+        self.optimum: dict[str, Line2D] = {}
+        self.loss_optimum: dict[str, Line2D] = {}
         self._build_nd()
         self._build_loss()
-        self.blitter = Blitter(figure, [self.iso_flop, self.budget_line,
-                                        *self.optimum.values(), *self.loss_optimum.values()])
-        state.observe(self._on_budget, "budget")
-        state.observe(self._on_background, ["shown", "surface", "overrides", "fit_result", "band_factor", "years",
-                                            "weights", "architecture", "selected"])
+        self.blitter = Blitter(figure, [self.iso_flop, self.budget_line])
+        for key in state.available():
+            self._law_artists(key)
+        state.watch(self._on_change, PLOT_FIELDS)
         self.refresh()
 
-    # -- construction, once --------------------------------------------------------------
+    # -- construction, once (per law: on first use) ------------------------------------------
+    def _law_artists(self, key: str) -> None:
+        """The frontier, loss curve and optimum markers of law ``key``, made once (any key: a fallback style)."""
+        if key in self.frontiers:
+            return
+        style = law_style(key)
+        self.frontiers[key] = self.ax.plot([], [], lw=2.2, zorder=3, visible=False, **style)[0]
+        self.loss_curves[key] = self.ax_loss.plot([], [], lw=2.0, visible=False, **style)[0]
+        for markers, ax, size in ((self.optimum, self.ax, 15), (self.loss_optimum, self.ax_loss, 13)):
+            markers[key] = ax.plot([], [], marker="*", ms=size, mec="white", mew=0.8, ls="none", zorder=6,
+                                   visible=False, color=style["color"])[0]
+            self.blitter.add(markers[key])
+
     def _build_nd(self):
         ax = self.ax
         ax.set(xscale="log", yscale="log", xlim=N_LIM, ylim=D_LIM,
@@ -139,8 +147,7 @@ class PlotsView:
         self.contours = [ax.plot([], [], color="#9a9a9a", lw=0.7, zorder=1)[0] for _ in CONTOUR_BUDGETS]
         self.contour_text = [ax.text(1, 1, "", fontsize=7.5, color="#777777", ha="center", va="top",
                                      clip_on=True) for _ in CONTOUR_BUDGETS]
-        self.frontiers = {key: ax.plot([], [], lw=2.2, zorder=3, **LAW_STYLE[key])[0] for key in LAW_STYLE}
-        self.fit_band = ax.fill([1, 2, 2], [1, 1, 2], color=LAW_STYLE[FIT_KEY]["color"], alpha=0.2, lw=0,
+        self.fit_band = ax.fill([1, 2, 2], [1, 1, 2], color=law_style(FIT_KEY)["color"], alpha=0.2, lw=0,
                                 zorder=2, label="fit: 95% bootstrap band")[0]
         self.points = {arch: ax.scatter([], [], s=34, marker=m, edgecolors="white", linewidths=0.6, zorder=4,
                                         picker=True, pickradius=5)
@@ -150,8 +157,6 @@ class PlotsView:
         self.highlight = ax.plot([], [], "o", ms=14, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
         self.labels = []
         self.iso_flop = ax.plot([], [], color="#333333", lw=1.3, ls=(0, (5, 3)), zorder=2)[0]
-        self.optimum = {key: ax.plot([], [], marker="*", ms=15, mec="white", mew=0.8, ls="none", zorder=6,
-                                     color=LAW_STYLE[key]["color"])[0] for key in LAW_STYLE}
         self.nd_title = ax.set_title("", fontsize=11)
 
     def _build_loss(self):
@@ -161,25 +166,15 @@ class PlotsView:
         ax.minorticks_off()
         ax.grid(True, which="major", color="#dddddd", lw=0.6)
         ax.set_title("Loss at the compute-optimal allocation", fontsize=11)
-        self.loss_curves = {key: ax.plot([], [], lw=2.0, **LAW_STYLE[key])[0] for key in LAW_STYLE}
         self.loss_points = ax.scatter([], [], s=26, edgecolors="white", linewidths=0.5, zorder=4)
         self.budget_line = ax.axvline(1e20, color="#333333", lw=1.3, ls=(0, (5, 3)))
-        self.loss_optimum = {key: ax.plot([], [], marker="*", ms=13, mec="white", mew=0.8, ls="none", zorder=6,
-                                          color=LAW_STYLE[key]["color"])[0] for key in LAW_STYLE}
         ax.text(0.02, 0.02, "Kaplan's loss is on WebText2, Chinchilla's on MassiveText:\n"
                 "compare shapes, not absolute values.", transform=ax.transAxes, fontsize=7.5, color="#555555")
 
     # -- updates ------------------------------------------------------------------------------
     def visible_models(self) -> pd.DataFrame:
         """Classified models that pass the filters and can be placed on the plane."""
-        s = self.state
-        table = classified(s.law(s.surface), s.band)
-        keep = (table["status"] != NOT_PLOTTED) & table["release_date"].dt.year.between(*s.years)
-        if s.weights != "all":
-            keep &= table["open_weights"] == (s.weights == "open")
-        if s.architecture != "all":
-            keep &= table["architecture"] == s.architecture
-        return table[keep]
+        return self.state.readout.plotted
 
     def refresh(self):
         self._update_background()
@@ -190,17 +185,20 @@ class PlotsView:
         """Clicking a model's point selects it (its card opens below the plots)."""
         for arch, points in self.points.items():
             if event.artist is points and len(event.ind):
-                self.state.selected = self.point_names[arch][event.ind[0]]
+                self.state.update(model=self.point_names[arch][event.ind[0]])
 
-    def _on_background(self, change=None):
-        self.refresh()
-
-    def _on_budget(self, change=None):
-        self._update_budget_artists()
-        self.blitter.update()
+    def _on_change(self, changed: frozenset[str]):
+        if changed <= BUDGET_FIELDS:
+            self._update_budget_artists()
+            self.blitter.update()
+        else:
+            self.refresh()
 
     def _update_background(self):
-        s = self.state
+        s = self.state.scenario
+        readout = self.state.readout
+        for key in s.laws:
+            self._law_artists(key)
         surface = s.law(s.surface)
         # Iso-loss contours: each touches one decade's iso-FLOP line where the loss is lowest.
         levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
@@ -215,14 +213,13 @@ class PlotsView:
             else:
                 text.set_text("")
         # Shading from the surface law's band edges, traced along its frontier.
-        low, high = s.band
-        N_low, D_low = frontier.band_edge(surface, C_GRID, low)
-        N_high, D_high = frontier.band_edge(surface, C_GRID, high)
+        N_low, D_low = frontier.band_edge(surface, C_GRID, 1.0 / s.band)
+        N_high, D_high = frontier.band_edge(surface, C_GRID, s.band)
         self.under.set_data(N_low, np.full_like(N_low, D_LIM[0] / 10), D_low)
         self.over.set_data(N_high, D_high, np.full_like(N_high, D_LIM[1] * 10))
         # Frontiers and optimal-loss curves of the shown laws.
         for key, line in self.frontiers.items():
-            shown = key in s.shown
+            shown = key in s.laws
             line.set_visible(shown)
             self.loss_curves[key].set_visible(False)
             if shown:
@@ -234,7 +231,7 @@ class PlotsView:
                     self.loss_curves[key].set_visible(True)
         self._update_fit_band()
         # Published models.
-        models = self.visible_models()
+        models = readout.plotted
         for arch, points in self.points.items():
             m = models[models["architecture"].fillna("dense") == arch]
             points.set_offsets(np.column_stack([m["compute_params"], m["tokens"]]) if len(m) else np.empty((0, 2)))
@@ -247,15 +244,38 @@ class PlotsView:
             text.remove()
         key = models[models["name"].isin(KEY_MODELS)]
         self.labels = _place_labels(self.ax, key["compute_params"], key["tokens"], key["name"].tolist())
-        sel = models[models["name"] == s.selected]
+        sel = models[models["name"] == s.model]
         self.highlight.set_data(sel["compute_params"], sel["tokens"])
         self._update_loss_ylim(models)
         self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
         self._update_legend()
+        self._apply_layers()
+
+    def layer_artists(self) -> dict[str, list]:
+        """The artists of each hideable layer (``scenario.LAYERS``)."""
+        return {
+            "contours": [*self.contours, *self.contour_text],
+            "shading": [self.under, self.over],
+            "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
+            "optima": [*self.optimum.values(), *self.loss_optimum.values()],
+            "models": [*self.points.values(), self.loss_points, self.highlight],
+            "labels": list(self.labels),
+            "budget": [self.iso_flop, self.budget_line],
+        }
+
+    def _apply_layers(self):
+        hidden = self.state.scenario.hide
+        for layer, artists in self.layer_artists().items():
+            if layer in hidden:
+                for artist in artists:
+                    artist.set_visible(False)
+            elif layer in ("contours", "shading", "models", "labels", "budget"):
+                for artist in artists:  # always-on layers; frontiers and optima follow the shown laws
+                    artist.set_visible(True)
 
     def _update_fit_band(self):
         fit = self.state.fit_result
-        show = FIT_KEY in self.state.shown and fit is not None and fit.bootstrap is not None
+        show = FIT_KEY in self.state.scenario.laws and fit is not None and fit.bootstrap is not None
         self.fit_band.set_visible(show)
         if show:
             N_low, N_high, D_low, D_high = fit.bootstrap.frontier_interval(C_GRID)
@@ -270,8 +290,8 @@ class PlotsView:
         self.ax_loss.set_ylim(lo - 0.05 * (hi - lo), min(hi, lo + 3.0) + 0.05 * (hi - lo))
 
     def _update_legend(self):
-        s = self.state
-        handles = [self.frontiers[k] for k in s.shown]
+        s = self.state.scenario
+        handles = [self.frontiers[k] for k in s.laws]
         if self.fit_band.get_visible():
             handles.append(self.fit_band)
         handles += [Line2D([], [], ls="none", marker="o", color=STATUS_COLOR[k], mec="white", ms=8,
@@ -287,60 +307,56 @@ class PlotsView:
                                       bbox_to_anchor=(0.5, 0.0), handlelength=2.2, columnspacing=1.5)
 
     def _update_budget_artists(self):
-        s = self.state
-        C = s.budget
+        readout = self.state.readout
+        C = readout.budget.flops
         self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
         self.budget_line.set_xdata([C, C])
+        rows = {row.key: row for row in readout.rows}
         for key, marker in self.optimum.items():
             loss_marker = self.loss_optimum[key]
+            row = rows.get(key) if "optima" not in self.state.scenario.hide else None
             # Hidden markers cost nothing to blit; drawing empty ones still would.
-            marker.set_visible(key in s.shown)
-            loss_marker.set_visible(key in s.shown and s.law(key).has_loss)
-            if key not in s.shown:
+            marker.set_visible(row is not None)
+            loss_marker.set_visible(row is not None and row.loss is not None)
+            if row is None:
                 continue
-            law = s.law(key)
-            N_opt, D_opt = law.compute_optimal(C)
-            marker.set_data([N_opt], [D_opt])
-            if law.has_loss:
-                loss_marker.set_data([C], [law.loss(N_opt, D_opt)])
+            marker.set_data([row.params], [row.tokens])
+            if row.loss is not None:
+                loss_marker.set_data([C], [row.loss])
 
 
 class NumbersView:
-    """The numbers for the chosen budget, one row per shown law, as an HTML table."""
+    """The numbers for the chosen budget, one row per shown law, as an HTML table (from the Readout)."""
 
-    def __init__(self, state: ExplorerState, widget):
+    def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.observe(self.refresh, ["budget", "shown", "overrides", "fit_result", "hardware", "mfu",
-                                     "usd_per_gpu_hour"])
+        state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", LAWS_CHANGED})
         self.refresh()
 
-    def refresh(self, change=None):
-        s = self.state
-        C = s.budget
-        gpu = compute.hardware(s.hardware)
-        hours = float(compute.gpu_hours(C, gpu, s.mfu))
-        cost = float(compute.training_cost_usd(C, gpu, s.mfu, s.usd_per_gpu_hour))
+    def refresh(self, changed=None):
+        readout = self.state.readout
+        b = readout.budget
         rows = []
-        for key in s.shown:
-            law = s.law(key)
-            N, D = law.compute_optimal(C)
-            loss = f"{float(law.loss(N, D)):.3f}" if law.has_loss else "—"
-            fitted = law.fitted_range
+        for row in readout.rows:
+            loss = "—" if row.loss is None else f"{row.loss:.3f}"
             note = ""
-            if fitted is not None and not fitted.contains_flops(C):
-                note = f' <span class="se-warn" title="fitted on {fitted.flops[0]:.1e}–{fitted.flops[1]:.1e} FLOPs">' \
-                       "extrapolated</span>"
-            swatch = f'<span style="color:{LAW_STYLE[key]["color"]}">&#9632;</span>'
+            if row.extrapolated:
+                low, high = row.fitted_flops
+                note = f' <span class="se-warn" title="fitted on {low:.1e}–{high:.1e} FLOPs">extrapolated</span>'
+            swatch = f'<span style="color:{law_style(row.key)["color"]}">&#9632;</span>'
             rows.append(
-                f"<tr><td>{swatch} {html.escape(law_label(s, key))}{note}</td><td>{fmt_count(float(N))}</td>"
-                f"<td>{fmt_count(float(D))}</td><td>{float(D / N):.3g}</td><td>{loss}</td></tr>"
+                f"<tr><td>{swatch} {html.escape(row.label)}{note}</td><td>{fmt_count(row.params)}</td>"
+                f"<td>{fmt_count(row.tokens)}</td><td>{row.tokens_per_param:.3g}</td><td>{loss}</td></tr>"
             )
+        if not rows:
+            rows.append('<tr><td colspan="5"><i>No law ticked: tick one under "Laws" to see its numbers.</i>'
+                        "</td></tr>")
         self.widget.value = (
-            f'<div class="se-numbers"><div class="se-budget">Budget <b>{C:.3g} FLOPs</b> = '
-            f"{float(compute.to_pf_days(C)):,.4g} PF-days = <b>{fmt_count(hours)} {s.hardware} GPU-hours</b> "
-            f"({fmt_count(hours / 24)} GPU-days) at {s.mfu:.0%} MFU, about <b>${fmt_count(cost)}</b> "
-            f"at ${s.usd_per_gpu_hour:g}/GPU-hour</div>"
+            f'<div class="se-numbers"><div class="se-budget">Budget <b>{b.flops:.3g} FLOPs</b> = '
+            f"{b.pf_days:,.4g} PF-days = <b>{fmt_count(b.gpu_hours)} {b.hardware} GPU-hours</b> "
+            f"({fmt_count(b.gpu_hours / 24)} GPU-days) at {b.mfu:.0%} MFU, about <b>${fmt_count(b.cost_usd)}</b> "
+            f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
             "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -348,21 +364,21 @@ class NumbersView:
 
 
 class ModelCardView:
-    """The selected model: size, tokens, FLOPs, status against each shown law, source."""
+    """The selected model: size, tokens, FLOPs, status against each shown law, source (from the Readout)."""
 
-    def __init__(self, state: ExplorerState, widget):
+    def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.observe(self.refresh, ["selected", "shown", "overrides", "fit_result", "band_factor"])
+        state.watch(self.refresh, {"model", "laws", "edits", "band", LAWS_CHANGED})
         self.refresh()
 
-    def refresh(self, change=None):
-        s = self.state
-        rows = catalog()[catalog()["name"] == s.selected]
-        if rows.empty:
-            self.widget.value = "<i>Select a model to see its card.</i>"
+    def refresh(self, changed=None):
+        card = self.state.readout.selected
+        if card is None:
+            self.widget.value = ("<i>Select a model (click its point, or pick it under Published models) "
+                                 "to see its card.</i>")
             return
-        m = rows.iloc[0]
+        m = card.model
         size = fmt_count(m["params"])
         if np.isfinite(m["active_params"]):
             size += f" total, {fmt_count(m['active_params'])} active (MoE)"
@@ -372,23 +388,24 @@ class ModelCardView:
                  f"{'open weights' if m['open_weights'] else 'closed weights'}</div>",
                  f"<div>Parameters: <b>{size}</b>; training tokens: <b>{fmt_count(m['tokens'])}</b></div>",
                  f"<div>FLOPs reported: {reported}</div>"]
-        status_rows = []
-        for key in s.shown:
-            row = classified(s.law(key), s.band).set_index("name").loc[m["name"]]
-            if row["status"] == NOT_PLOTTED:
-                status_rows = []
-                lines.append(f"<div class='se-warn'>Not on the plot: {row['not_plotted']}.</div>")
-                break
-            eff = "—" if not np.isfinite(row["efficiency"]) else f"{row['efficiency']:.0%}"
-            status_rows.append(
-                f"<tr><td>{html.escape(law_label(s, key))}</td><td style='color:{STATUS_COLOR[row['status']]}'>"
-                f"<b>{row['status']}</b></td><td>{row['d_over_d_opt']:.2g}</td><td>{eff}</td></tr>")
-        if status_rows:
-            first = classified(s.law(s.shown[0]), s.band).set_index("name").loc[m["name"]]
-            lines.append(f"<div>6ND = {first['flops']:.3g} FLOPs; {first['tokens_per_param']:.3g} tokens/param</div>")
+        if any(st.status == NOT_PLOTTED for st in card.statuses):
+            reason = next(st.not_plotted for st in card.statuses if st.status == NOT_PLOTTED)
+            lines.append(f"<div class='se-warn'>Not on the plot: {html.escape(reason)}.</div>")
+        elif card.statuses:
+            first = card.statuses[0]
+            lines.append(f"<div>6ND = {first.flops:.3g} FLOPs; {first.tokens_per_param:.3g} tokens/param</div>")
+            status_rows = []
+            for st in card.statuses:
+                eff = "—" if not np.isfinite(st.efficiency) else f"{st.efficiency:.0%}"
+                status_rows.append(
+                    f"<tr><td>{html.escape(st.label)}</td><td style='color:{STATUS_COLOR[st.status]}'>"
+                    f"<b>{st.status}</b></td><td>{st.d_over_d_opt:.2g}</td><td>{eff}</td></tr>")
             lines.append("<table class='se-table'><thead><tr><th>law</th><th>status</th><th>D / D<sub>opt</sub></th>"
                          "<th title='compute the optimal allocation needs for the same loss'>efficiency</th></tr>"
                          f"</thead><tbody>{''.join(status_rows)}</tbody></table>")
+        if card.caveats:
+            lines.append("<div class='se-warn'>Caveats on these verdicts: "
+                         f"{html.escape('; '.join(card.caveats))}.</div>")
         lines.append(f"<div>Source: <a href='{html.escape(m['source'])}' target='_blank'>"
                      f"{html.escape(m['source'])}</a> ({html.escape(m['source_detail'])})</div>")
         if m["notes"]:
