@@ -240,14 +240,14 @@ class ShapeFamily:
     def to_non_embedding(self, N_total):
         """The inverse of :meth:`to_total`, vectorised.
 
-        x = N_nonemb**(1/3) is the one real root of x**3 + gamma x - N_total = 0 (Cardano's
-        formula, written as u - gamma / (3u) so nothing cancels at large N), then one Newton
-        step to clean up the last bits.
+        x = N_nonemb**(1/3) is the one real root of x**3 + gamma x - N_total = 0. Cardano's
+        x = u - v (u v = gamma / 3, u**3 - v**3 = N_total) is written as
+        N_total / (u**2 + u v + v**2), which cancels nothing at any N; one Newton step cleans up.
         """
         N_total = positive("N (total parameters)", N_total)
         g = self.gamma
         u = np.cbrt(N_total / 2 + np.sqrt(N_total**2 / 4 + g**3 / 27))
-        x = u - g / (3 * u)
+        x = N_total / (u**2 + g / 3 + (g / (3 * u)) ** 2)
         x = x - (x**3 + g * x - N_total) / (3 * x**2 + g)
         return x**3
 
@@ -377,9 +377,12 @@ class ShapedFlopModel:
         def gap(log_n, log_target):
             return np.log(self.flops_per_token(np.exp(log_n))) - log_target
 
-        lo, hi = np.full_like(log_target, 0.0), log_target + 40.0
+        # Down to ~1e-26 "parameters": a continuous shape family's FLOPs per token (embedding terms
+        # ~ N**(1/3)) stay above any C / D a plot asks for, so the root is bracketed.
+        lo, hi = np.full_like(log_target, -60.0), log_target + 40.0
         if np.any(gap(lo, log_target) > 0):
-            raise ValueError("C / D is below the FLOPs per token of a one-parameter model")
+            raise ValueError(f"C / D = {float(np.ravel(per_token)[0]):g} FLOPs per token is below what any model "
+                             f"of the {self.name} count costs")
         result = elementwise.find_root(gap, (lo, hi), args=(log_target,), tolerances=dict(xatol=1e-13, xrtol=1e-15))
         return np.exp(result.x)
 
@@ -540,3 +543,43 @@ def load_porian_steps(dataset: str | None = "RefinedWeb", sequence: str | None =
         else:
             table = table[table["sequence"] == "main"]
     return table.reset_index(drop=True)
+
+
+def non_embedding_counts(models, shape: ShapeFamily = CHINCHILLA_SHAPES):
+    """Every dense model's non-embedding parameter count, and where it comes from.
+
+    In order of preference: the published count (``non_embedding_params``), the exact count from
+    the architecture columns (params minus ``vocab_size`` x ``d_model``, twice if untied), and
+    Pearce & Song's fit to Chinchilla's shapes from the total. Mixture-of-experts rows are left
+    empty (their FLOPs follow active parameters, whose embedding share is not published).
+
+    Returns
+    -------
+    DataFrame
+        ``non_embedding_params`` (NaN where none) and ``non_embedding_basis``
+        (``"published"``, ``"architecture"``, ``"Pearce & Song fit"`` or ``""``), on ``models``' index.
+    """
+    import pandas as pd
+
+    def column(name):
+        if name not in models.columns:
+            return pd.Series(np.nan, index=models.index)
+        return pd.to_numeric(models[name], errors="coerce")
+
+    total, published = column("params"), column("non_embedding_params")
+    dense = column("active_params").isna() & (total > 0)
+    vocab, width = column("vocab_size"), column("d_model")
+    tied = (models["tied_embeddings"] if "tied_embeddings" in models.columns
+            else pd.Series(None, index=models.index)).map(lambda t: not (t is False or str(t).lower() == "false"))
+    from_architecture = total - vocab * width * np.where(tied, 1, 2)
+    architecture = dense & published.isna() & (from_architecture > 0)
+    fit = dense & published.isna() & ~architecture
+    out = pd.Series(np.nan, index=models.index)
+    basis = pd.Series("", index=models.index)
+    has = dense & published.notna()
+    out[has], basis[has] = published[has], "published"
+    out[architecture], basis[architecture] = from_architecture[architecture], "architecture"
+    if fit.any():
+        out[fit] = shape.to_non_embedding(total[fit].to_numpy())
+        basis[fit] = "Pearce & Song fit"
+    return pd.DataFrame({"non_embedding_params": out, "non_embedding_basis": basis})

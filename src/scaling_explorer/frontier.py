@@ -63,7 +63,8 @@ def iso_flop_minimum(law, C):
 
     # Generous bracket around N in [1, C/6] (at least one parameter and one token), where the
     # minimum of any law falling in N and in D lies.
-    bracket = (np.full_like(log_c6, -20.0), log_c6 + 20.0)
+    # Counts with embedding terms (~N**(1/3) FLOPs per token) reach far smaller N at tiny budgets.
+    bracket = (np.full_like(log_c6, -20.0 if flops.linear else -60.0), log_c6 + 20.0)
     # A minimum inside the bracket: the loss falls at its low end and rises at its high end. At
     # budgets beyond float range (~1e60 and up) the slopes round to zero and no answer is honest.
     brackets_minimum = (slope(bracket[0], C) < 0) & (slope(bracket[1], C) > 0)

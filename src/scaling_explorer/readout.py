@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import compute, laws
 from .catalog import NOT_PLOTTED, classify, load_models
-from .conventions import ParamCount
+from .conventions import ParamCount, non_embedding_counts
 from .scenario import Scenario
 
 
@@ -125,10 +125,29 @@ def catalog() -> pd.DataFrame:
     return load_models()
 
 
+@lru_cache(maxsize=4)
+def catalog_counted(param_count: str = "native") -> pd.DataFrame:
+    """The catalog with every dense model's N in one count when ``param_count`` is ``"non-embedding"``.
+
+    As published, only some models give a non-embedding count, so a non-embedding law would place
+    the rest at their total: with the switch on, the rest are counted from their architecture or
+    by Pearce & Song's fit (:func:`~scaling_explorer.conventions.non_embedding_counts`), and
+    ``non_embedding_basis`` says which.
+    """
+    table = catalog()
+    if param_count != "non-embedding":
+        return table
+    table = table.copy()
+    counts = non_embedding_counts(table)
+    table["non_embedding_params"] = counts["non_embedding_params"]
+    table["non_embedding_basis"] = counts["non_embedding_basis"]
+    return table
+
+
 @lru_cache(maxsize=64)
-def classified(law, band: float) -> pd.DataFrame:
+def classified(law, band: float, param_count: str = "native") -> pd.DataFrame:
     """The catalog classified against ``law`` (laws are frozen, so they key the cache)."""
-    return classify(catalog(), law, near_optimal_band=(1.0 / band, band))
+    return classify(catalog_counted(param_count), law, near_optimal_band=(1.0 / band, band))
 
 
 def _finite_or_none(x) -> float | None:
@@ -180,7 +199,7 @@ class Readout:
     def all_models(self) -> pd.DataFrame:
         """The whole catalog classified under the scenario's surface law (unfiltered)."""
         s = self.scenario
-        return classified(s.law(s.surface), s.band)
+        return classified(s.law(s.surface), s.band, s.param_count)
 
     @cached_property
     def models(self) -> pd.DataFrame:
@@ -208,7 +227,7 @@ class Readout:
             return None
         statuses = []
         for key in s.laws:
-            row = classified(s.law(key), s.band).set_index("name").loc[s.model]
+            row = classified(s.law(key), s.band, s.param_count).set_index("name").loc[s.model]
             statuses.append(ModelStatus(
                 key=key, label=law_label(s, key), status=row["status"], d_over_d_opt=float(row["d_over_d_opt"]),
                 efficiency=float(row["efficiency"]), flops=float(row["flops"]),

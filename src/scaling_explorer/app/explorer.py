@@ -7,6 +7,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from .controls import Controls, ErrorSink
+from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
 from .state import AppState
 from .views import ModelCardView, NumbersView, PlotsView
@@ -96,9 +97,11 @@ class Explorer:
         self.numbers = NumbersView(self.state, w.HTML())
         self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(max_width="640px")))
         self.fit_panel = FitPanel(self.state, self.errors, _canvas(figsize=(4.6, 3.6)))
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel()])
+        self.disagree = DisagreementPanel(self.state)
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel(), self.disagree.panel()])
         explanation.set_title(0, "What am I looking at?")
         explanation.set_title(1, "Fit your own runs")
+        explanation.set_title(2, "Why Kaplan and Chinchilla disagree")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))

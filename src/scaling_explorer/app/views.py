@@ -40,7 +40,8 @@ KEY_MODELS = [
 # Fields whose change only moves the blitted budget artists; everything else redraws the figure.
 BUDGET_FIELDS = frozenset({"budget"})
 PLOT_FIELDS = frozenset({"budget", "laws", "surface", "edits", "band", "years", "weights", "architecture", "model",
-                         "hide", LAWS_CHANGED})
+                         "hide", "param_count", "flop_model", "flatness", LAWS_CHANGED})
+COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
 class Blitter:
@@ -115,6 +116,7 @@ class PlotsView:
         self.loss_curves: dict[str, Line2D] = {}
         self.optimum: dict[str, Line2D] = {}
         self.loss_optimum: dict[str, Line2D] = {}
+        self.flat_band: dict[str, Line2D] = {}
         self._build_nd()
         self._build_loss()
         self.blitter = Blitter(figure, [self.iso_flop, self.budget_line])
@@ -135,6 +137,10 @@ class PlotsView:
             markers[key] = ax.plot([], [], marker="*", ms=size, mec="white", mew=0.8, ls="none", zorder=6,
                                    visible=False, color=style["color"])[0]
             self.blitter.add(markers[key])
+        # The near-optimal stretch of the budget's iso-FLOP line (scenario.flatness), drawn over it.
+        self.flat_band[key] = self.ax.plot([], [], lw=9, alpha=0.35, solid_capstyle="butt", zorder=2.5,
+                                           visible=False, color=style["color"])[0]
+        self.blitter.add(self.flat_band[key])
 
     def _build_nd(self):
         ax = self.ax
@@ -248,6 +254,10 @@ class PlotsView:
         self.highlight.set_data(sel["compute_params"], sel["tokens"])
         self._update_loss_ylim(models)
         self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
+        self.ax.set_xlabel(f"parameters N ({COUNT_LABEL[s.param_count]})")
+        counted = ("" if s.flop_model == "6ND" else f", {s.flop_model} count") + (
+            ", non-embedding" if s.param_count == "non-embedding" else "")
+        self.ax_loss.set_xlabel(f"training compute C (FLOPs{counted})")
         self._update_legend()
         self._apply_layers()
 
@@ -257,7 +267,7 @@ class PlotsView:
             "contours": [*self.contours, *self.contour_text],
             "shading": [self.under, self.over],
             "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
-            "optima": [*self.optimum.values(), *self.loss_optimum.values()],
+            "optima": [*self.optimum.values(), *self.loss_optimum.values(), *self.flat_band.values()],
             "models": [*self.points.values(), self.loss_points, self.highlight],
             "labels": list(self.labels),
             "budget": [self.iso_flop, self.budget_line],
@@ -308,8 +318,13 @@ class PlotsView:
 
     def _update_budget_artists(self):
         readout = self.state.readout
+        s = self.state.scenario
         C = readout.budget.flops
-        self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
+        flops = s.law(s.surface).flop_model
+        if flops.linear:
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
+        else:  # counts with embeddings or attention bend the line: trace it
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_GRID, flops))
         self.budget_line.set_xdata([C, C])
         rows = {row.key: row for row in readout.rows}
         for key, marker in self.optimum.items():
@@ -323,6 +338,12 @@ class PlotsView:
             marker.set_data([row.params], [row.tokens])
             if row.loss is not None:
                 loss_marker.set_data([C], [row.loss])
+        for key, band in self.flat_band.items():
+            row = rows.get(key) if "optima" not in s.hide else None
+            band.set_visible(row is not None and row.params_range is not None)
+            if band.get_visible():
+                N = np.geomspace(*row.params_range, 24)
+                band.set_data(N, s.law(key).flop_model.tokens(C, N))
 
 
 class NumbersView:
@@ -331,12 +352,15 @@ class NumbersView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", LAWS_CHANGED})
+        state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", "param_count", "flop_model",
+                                   "flatness", LAWS_CHANGED})
         self.refresh()
 
     def refresh(self, changed=None):
         readout = self.state.readout
+        s = readout.scenario
         b = readout.budget
+        flat = s.flatness is not None
         rows = []
         for row in readout.rows:
             loss = "—" if row.loss is None else f"{row.loss:.3f}"
@@ -345,22 +369,48 @@ class NumbersView:
                 low, high = row.fitted_flops
                 note = f' <span class="se-warn" title="fitted on {low:.1e}–{high:.1e} FLOPs">extrapolated</span>'
             swatch = f'<span style="color:{law_style(row.key)["color"]}">&#9632;</span>'
+            ranges = ""
+            if flat:
+                ranges = "<td>—</td><td>—</td>" if row.params_range is None else (
+                    f"<td>{fmt_count(row.params_range[0])} – {fmt_count(row.params_range[1])}</td>"
+                    f"<td>{fmt_count(row.tokens_range[0])} – {fmt_count(row.tokens_range[1])}</td>")
             rows.append(
                 f"<tr><td>{swatch} {html.escape(row.label)}{note}</td><td>{fmt_count(row.params)}</td>"
-                f"<td>{fmt_count(row.tokens)}</td><td>{row.tokens_per_param:.3g}</td><td>{loss}</td></tr>"
+                f"<td>{fmt_count(row.tokens)}</td><td>{row.tokens_per_param:.3g}</td><td>{loss}</td>{ranges}</tr>"
             )
         if not rows:
-            rows.append('<tr><td colspan="5"><i>No law ticked: tick one under "Laws" to see its numbers.</i>'
-                        "</td></tr>")
+            rows.append(f'<tr><td colspan="{7 if flat else 5}"><i>No law ticked: tick one under "Laws" to see '
+                        "its numbers.</i></td></tr>")
+        range_heads = (f"<th>N within {s.flatness:.1%} of the optimal loss</th><th>D in that range</th>"
+                       if flat else "")
+        counting = ""
+        if s.param_count != "native" or s.flop_model != "6ND":
+            counting = (f'<div class="se-note">N counted as <b>{COUNT_LABEL[s.param_count]}</b> parameters; '
+                        f"FLOPs counted as <b>{html.escape(s.flop_model)}</b>"
+                        + (" (non-embedding budgets are 6&middot;N<sub>nonemb</sub>&middot;D)"
+                           if s.param_count == "non-embedding" else "") + ".</div>")
         self.widget.value = (
             f'<div class="se-numbers"><div class="se-budget">Budget <b>{b.flops:.3g} FLOPs</b> = '
             f"{b.pf_days:,.4g} PF-days = <b>{fmt_count(b.gpu_hours)} {b.hardware} GPU-hours</b> "
             f"({fmt_count(b.gpu_hours / 24)} GPU-days) at {b.mfu:.0%} MFU, about <b>${fmt_count(b.cost_usd)}</b> "
             f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
-            "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th>"
+            f"{range_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}</div>"
         )
+
+
+def _count_note(scenario, name: str, statuses) -> str:
+    """Which parameter count the card's verdicts use, and where a non-embedding count comes from."""
+    bases = sorted({st.params_basis for st in statuses})
+    note = " / ".join(bases)
+    if "non-embedding" in bases:
+        from ..readout import catalog_counted
+
+        row = catalog_counted(scenario.param_count).set_index("name").loc[name]
+        source = row.get("non_embedding_basis", "published") if scenario.param_count == "non-embedding" else "published"
+        note += f" ({source or 'published'})"
+    return note
 
 
 class ModelCardView:
@@ -369,7 +419,7 @@ class ModelCardView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"model", "laws", "edits", "band", LAWS_CHANGED})
+        state.watch(self.refresh, {"model", "laws", "edits", "band", "param_count", "flop_model", LAWS_CHANGED})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -393,7 +443,11 @@ class ModelCardView:
             lines.append(f"<div class='se-warn'>Not on the plot: {html.escape(reason)}.</div>")
         elif card.statuses:
             first = card.statuses[0]
-            lines.append(f"<div>6ND = {first.flops:.3g} FLOPs; {first.tokens_per_param:.3g} tokens/param</div>")
+            s = self.state.scenario
+            lines.append(f"<div>{'6ND' if s.flop_model == '6ND' else 'FLOPs (' + html.escape(s.flop_model) + ' count)'}"
+                         f" = {first.flops:.3g} FLOPs; "
+                         f"{first.tokens_per_param:.3g} tokens/param</div>")
+            lines.append(f"<div>N counted as: {html.escape(_count_note(s, m['name'], card.statuses))}</div>")
             status_rows = []
             for st in card.statuses:
                 eff = "—" if not np.isfinite(st.efficiency) else f"{st.efficiency:.0%}"
