@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from scaling_explorer.app import Explorer
+from scaling_explorer.laws import get_law
 
 
 @pytest.fixture(scope="module")
@@ -252,3 +253,61 @@ def test_hidden_layers_are_hidden_and_come_back():
     app.state.update(hide=())
     assert all(a.get_visible() for a in app.plots.layer_artists()["contours"])
     assert app.plots.optimum["besiroglu2024"].get_visible()
+
+
+def test_count_switch_reprojects_frontiers_points_and_says_which_count():
+    from scaling_explorer.conventions import CHINCHILLA_SHAPES
+    from scaling_explorer.reexpress import reexpress
+
+    a = Explorer(raise_errors=True)
+    epoch_before = np.asarray(a.plots.frontiers["besiroglu2024"].get_xdata()).copy()
+    kaplan_before = np.asarray(a.plots.frontiers["kaplan2020"].get_xdata()).copy()
+    gpt3 = lambda: a.state.readout.plotted.set_index("name").loc["GPT-3 175B", "compute_params"]  # noqa: E731
+    assert gpt3() == 174.6e9  # published total under the surface law (Epoch, total N)
+    a.controls.param_count.value = "non-embedding"
+    assert a.state.scenario.param_count == "non-embedding"
+    # Epoch's frontier is re-counted; Kaplan's already counts non-embedding parameters and stays.
+    law = reexpress(get_law("besiroglu2024"), "non-embedding")
+    np.testing.assert_allclose(a.plots.frontiers["besiroglu2024"].get_ydata(),
+                               law.compute_optimal(np.geomspace(1e8, 1e36, 400))[1], rtol=1e-9)
+    assert not np.allclose(a.plots.frontiers["besiroglu2024"].get_xdata(), epoch_before)
+    np.testing.assert_allclose(a.plots.frontiers["kaplan2020"].get_xdata(), kaplan_before)
+    # Every model is placed at a non-embedding count: GPT-3 publishes none, so Pearce & Song's fit.
+    assert gpt3() == pytest.approx(float(CHINCHILLA_SHAPES.to_non_embedding(174.6e9)))
+    a.controls.model.value = "GPT-3 175B"
+    assert "N counted as: non-embedding (Pearce &amp; Song fit)" in a.card.widget.value
+    assert "non-embedding" in a.plots.ax.get_xlabel() and "N counted as <b>non-embedding" in a.numbers.widget.value
+    assert "0.77" in a.disagree.count_html.value  # Pearce & Song's exponent, live
+    a.controls.param_count.value = "total"
+    assert a.state.readout.row("kaplan2020").params_meaning == "total"
+    assert not np.allclose(a.plots.frontiers["kaplan2020"].get_xdata(), kaplan_before)
+
+
+def test_flop_model_and_flatness_band_follow_the_readout():
+    a = Explorer(raise_errors=True)
+    a.controls.flatness.value = 0.01
+    row = a.state.readout.row("besiroglu2024")
+    band = a.plots.flat_band["besiroglu2024"]
+    assert band.get_visible() and row.params_range is not None
+    N, D = (np.asarray(x) for x in band.get_data())
+    assert (N[0], N[-1]) == pytest.approx(row.params_range)
+    np.testing.assert_allclose(6 * N * D, a.state.scenario.budget)  # on the budget's iso-FLOP line
+    assert "within 1.0% of the optimal loss" in a.numbers.widget.value
+    assert not a.plots.flat_band["hoffmann2022-approach1"].get_visible()  # no loss, no range
+    a.controls.flop_model.value = "chinchilla"
+    N_iso, D_iso = (np.asarray(x) for x in a.plots.iso_flop.get_data())
+    flops = a.state.scenario.law("besiroglu2024").flop_model
+    np.testing.assert_allclose(flops.flops(N_iso, D_iso), a.state.scenario.budget, rtol=1e-9)
+    a.controls.flatness.value = 0.0
+    assert a.state.scenario.flatness is None and not band.get_visible()
+
+
+def test_disagreement_panel_steps_through_porians_corrections():
+    a = Explorer(raise_errors=True)
+    panel = a.disagree
+    assert "C<sup>0.835</sup>" in panel.steps_html.value  # step 0: Kaplan's setup reproduced
+    panel.step.value = 4
+    assert "C<sup>0.497</sup>" in panel.steps_html.value
+    panel.dataset.value = "OpenWebText2"
+    assert "C<sup>0.518</sup>" in panel.steps_html.value
+    assert "0.513" in panel.count_html.value  # Epoch's law in its own (total) count: a power law

@@ -181,3 +181,50 @@ def test_show_bad_query_is_one_line_naming_the_key(query, key):
     out = run("show", "--scenario", query)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and f"{key}:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_optimal_param_count_flop_model_and_flatness():
+    from scaling_explorer.frontier import flat_optimum
+    from scaling_explorer.laws import get_law
+    from scaling_explorer.reexpress import reexpress
+
+    out = run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--param-count", "non-embedding",
+              "--flatness", "0.01", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert record["params_meaning"] == "non-embedding"
+    law = reexpress(get_law("besiroglu2024"), "non-embedding")
+    flat = flat_optimum(law, 5.76e23, 0.01)
+    assert record["params_range"] == pytest.approx([float(flat.params_low), float(flat.params_high)])
+    assert record["tokens_range"] == pytest.approx([float(flat.tokens_low), float(flat.tokens_high)])
+    assert 6 * record["params"] * record["tokens"] == pytest.approx(5.76e23)  # Kaplan's 6 N_nonemb D
+    kaplan = json.loads(run("optimal", "--law", "kaplan2020", "--flops", "1e21", "--param-count", "total",
+                            "--flop-model", "chinchilla", "--json").stdout)
+    assert kaplan["params_meaning"] == "total" and kaplan["flop_model"] == "chinchilla"
+    assert "params_range" not in kaplan
+    text = run("optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flatness", "0.01")
+    assert text.returncode == 0 and "within 1.00% of the optimal loss" in text.stdout
+
+
+def test_exponent_reproduces_a_kaplan_like_slope_from_epochs_law():
+    out = run("exponent", "--law", "besiroglu2024", "--from", "8.91e12", "--to", "5.01e20",
+              "--param-count", "non-embedding", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert 0.74 <= record["exponent"] <= 0.78  # reference.md A5: Kaplan's 0.73 from a Chinchilla-form law
+    native = json.loads(run("exponent", "--law", "besiroglu2024", "--from", "1e18", "--to", "1e22", "--json").stdout)
+    assert native["exponent"] == pytest.approx(0.3658 / (0.3478 + 0.3658), rel=1e-6)
+    assert "N_opt" in run("exponent", "--law", "kaplan2020", "--from", "1e18", "--to", "1e20").stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["exponent", "--law", "besiroglu2024", "--from", "1e20", "--to", "1e19"], "--to"),
+    (["exponent", "--law", "besiroglu2024", "--from", "1e20"], "--to"),
+    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flatness", "3"], "flat"),
+    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flop-model", "7ND"], "--flop-model"),
+    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--param-count", "some"], "--param-count"),
+])
+def test_convention_options_reject_bad_input_in_one_line(args, message):
+    out = run(*args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr

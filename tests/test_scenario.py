@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from scaling_explorer import PRESETS, Scenario, ScenarioError, evaluate, get_law
 from scaling_explorer.compute import HARDWARE
+from scaling_explorer.conventions import FLOP_MODELS
 from scaling_explorer.readout import catalog
 from scaling_explorer.scenario import LAYERS
 
@@ -45,6 +46,9 @@ scenarios = st.builds(
     inference_tokens=st.just(0.0) | st.floats(0, 1e30),
     unique_tokens=st.none() | st.floats(1e6, 1e30),
     target_loss=st.none() | st.floats(0.5, 5.0),
+    param_count=st.sampled_from(["native", "total", "non-embedding"]),
+    flop_model=st.sampled_from(list(FLOP_MODELS)),
+    flatness=st.none() | st.floats(1e-4, 0.5),
     hide=st.lists(st.sampled_from(LAYERS), unique=True).map(tuple),
     present=st.booleans(),
 )
@@ -109,6 +113,10 @@ def test_documented_query_keys():
     ("unique=1e40", "unique"),
     ("target=-2", "target"),
     ("target=nan", "target"),
+    ("count=embedding", "count"),
+    ("flop=7ND", "flop"),
+    ("flat=2", "flat"),
+    ("flat=abc", "flat"),
 ])
 def test_bad_queries_raise_naming_the_key(query, key):
     with pytest.raises(ScenarioError) as info:
@@ -255,3 +263,30 @@ def test_models_carry_their_break_even_inference_demand():
     assert np.isnan(table.loc["Gopher", "break_even_inference_tokens"])  # undertrained: no demand makes it optimal
     card = {st.key: st.break_even_inference_tokens for st in r.selected.statuses}
     assert card["besiroglu2024"] == pytest.approx(expected) and card["kaplan2020"] is None
+def test_param_count_flop_model_and_flatness_reach_every_row():
+    from scaling_explorer.frontier import flat_optimum
+    from scaling_explorer.reexpress import reexpress
+
+    default = evaluate(Scenario())
+    assert all(r.params_range is None and r.flop_model == "6ND" for r in default.rows)
+    s = Scenario.from_query("count=non-embedding&flat=0.01&laws=besiroglu2024,kaplan2020,hoffmann2022-approach1")
+    assert s.to_query() == "laws=besiroglu2024,kaplan2020,hoffmann2022-approach1&count=non-embedding&flat=0.01"
+    r = evaluate(s)
+    epoch = r.row("besiroglu2024")
+    assert epoch.params_meaning == "non-embedding" and "non-embedding N" in epoch.label
+    law = reexpress(get_law("besiroglu2024"), "non-embedding")
+    N, D = law.compute_optimal(s.budget)
+    assert (epoch.params, epoch.tokens) == pytest.approx((float(N), float(D)), rel=1e-12)
+    flat = flat_optimum(law, s.budget, 0.01)
+    assert epoch.params_range == pytest.approx((float(flat.params_low), float(flat.params_high)))
+    assert epoch.tokens_range[0] < epoch.tokens < epoch.tokens_range[1]
+    # Kaplan already counts non-embedding parameters: unchanged; an allocation law has no loss, no range.
+    assert r.row("kaplan2020").params == default.row("kaplan2020").params
+    assert r.row("hoffmann2022-approach1").params_range is None
+    total = evaluate(Scenario(param_count="total"))
+    assert total.row("kaplan2020").params_meaning == "total" and ", total N" in total.row("kaplan2020").label
+    assert total.row("kaplan2020").params > default.row("kaplan2020").params
+    chin = evaluate(Scenario(flop_model="chinchilla", laws=("besiroglu2024",))).row("besiroglu2024")
+    assert chin.flop_model == "chinchilla" and chin.params < default.row("besiroglu2024").params
+    frame = r.to_frame()
+    assert {"flop_model", "params_low", "params_high", "tokens_low", "tokens_high"} <= set(frame.columns)

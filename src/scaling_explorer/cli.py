@@ -1,4 +1,4 @@
-"""Command line: ``scaling-explorer laws | show | optimal | target | loss | models | fit | serve``.
+"""Command line: ``scaling-explorer laws | show | optimal | target | exponent | loss | models | fit | serve``.
 
 Bad input exits with status 2 and one readable line on stderr, never a traceback.
 """
@@ -104,7 +104,23 @@ def _row_record(row, C: float) -> dict:
               "tokens_per_param": row.tokens_per_param, "loss": row.loss, "params_meaning": row.params_meaning,
               "extrapolated": row.extrapolated,
               "fitted_flops": None if row.fitted_flops is None else list(row.fitted_flops)}
+    record.update(_convention_record(row))
     return _require_finite(record)
+
+
+def _convention_record(row) -> dict:
+    """The FLOP model when it is not 6ND, and the near-optimal ranges where the scenario asked for them."""
+    out = {} if row.flop_model == "6ND" else {"flop_model": row.flop_model}
+    if row.params_range is not None:
+        out["params_range"], out["tokens_range"] = list(row.params_range), list(row.tokens_range)
+    return out
+
+
+def _conventions(args) -> dict:
+    """Scenario fields from ``--param-count``, ``--flop-model`` and ``--flatness`` (absent: defaults)."""
+    return {"param_count": getattr(args, "param_count", None) or "native",
+            "flop_model": getattr(args, "flop_model", None) or "6ND",
+            "flatness": getattr(args, "flatness", None)}
 
 
 def optimal_record(name: str, C: float) -> dict:
@@ -119,20 +135,49 @@ def cmd_optimal(args) -> None:
     from .readout import evaluate
     from .scenario import Scenario
 
-    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="")).rows[0]
+    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="", **_conventions(args))).rows[0]
     record = _row_record(row, args.flops)
     if args.json:
         print(json.dumps(record))
         return
     law = laws.get_law(args.law)
+    if row.params_meaning != law.params_meaning.value:
+        from .reexpress import reexpress
+
+        law = reexpress(law, row.params_meaning)
     loss = "n/a (allocation law)" if record["loss"] is None else f"{record['loss']:.4f} nats/token"
     print(f"{law.name}: compute-optimal at {args.flops:.3g} FLOPs ({float(to_pf_days(args.flops)):.3g} PF-days)")
     print(f"  N_opt            {record['params']:.4g} parameters ({law.params_meaning.description})")
     print(f"  D_opt            {record['tokens']:.4g} tokens")
     print(f"  tokens/param     {record['tokens_per_param']:.3g}")
     print(f"  predicted loss   {loss}")
+    if row.flop_model != "6ND":
+        print(f"  FLOPs counted    {row.flop_model} (conventions.FLOP_MODELS)")
+    if row.params_range is not None:
+        print(f"  within {args.flatness:.2%} of the optimal loss: N {row.params_range[0]:.3g} to "
+              f"{row.params_range[1]:.3g}, D {row.tokens_range[0]:.3g} to {row.tokens_range[1]:.3g}")
     if row.extrapolated:
         print(_extrapolation_note(row))
+
+
+def cmd_exponent(args) -> None:
+    from .frontier import frontier_exponent
+    from .scenario import Scenario
+
+    if not args.to > args.from_:
+        raise CliError(f"--to ({args.to:g}) must be above --from ({args.from_:g})")
+    scenario = Scenario(laws=(args.law,), model="", **_conventions(args))  # the budget plays no part
+    law = scenario.law(args.law)
+    e = frontier_exponent(law, args.from_, args.to)
+    record = {"law": args.law, "from": e.C_from, "to": e.C_to, "params_meaning": law.params_meaning.value,
+              "flop_model": scenario.flop_model, "exponent": e.regression, "secant": e.secant,
+              "regression": e.regression, "local_min": e.local_min, "local_max": e.local_max}
+    if args.json:
+        print(json.dumps(record))
+        return
+    print(f"{law.name}, N counted as {law.params_meaning.value}: N_opt ∝ C^{e.regression:.3f} from "
+          f"{e.C_from:.3g} to {e.C_to:.3g} FLOPs (least squares over 100 budgets; secant {e.secant:.3f}; "
+          f"local exponent {e.local_min:.3f} to {e.local_max:.3f})")
 
 
 def cmd_show(args) -> None:
@@ -232,6 +277,16 @@ def cmd_serve(args) -> None:
     serve(port=args.port, pool_size=args.pool_size)
 
 
+def _add_convention_options(p) -> None:
+    from .conventions import FLOP_MODELS
+
+    p.add_argument("--param-count", choices=["total", "non-embedding"], default=None,
+                   help="re-count every law's N this way (default: each law's own; non-embedding budgets "
+                        "are Kaplan's 6 N_nonemb D)")
+    p.add_argument("--flop-model", choices=list(FLOP_MODELS), default=None,
+                   help="how training FLOPs are counted (default 6ND)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="scaling-explorer", description="Compute-optimal scaling laws for language models.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -252,7 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--law", type=_law_name, required=True)
     p.add_argument("--flops", type=_number, required=True, help="training compute in FLOPs, e.g. 5.76e23")
     p.add_argument("--json", action="store_true")
+    _add_convention_options(p)
+    p.add_argument("--flatness", type=_number, default=None, metavar="TOL",
+                   help="also give the N and D range within TOL of the optimal loss (0.01 = 1%%)")
     p.set_defaults(run=cmd_optimal)
+
+    p = sub.add_parser("exponent", help="the frontier's exponent a of N_opt ∝ C^a over a range of budgets")
+    p.add_argument("--law", type=_law_name, required=True)
+    p.add_argument("--from", dest="from_", type=_number, required=True, metavar="C1", help="lowest budget, FLOPs")
+    p.add_argument("--to", type=_number, required=True, metavar="C2", help="highest budget, FLOPs")
+    p.add_argument("--json", action="store_true")
+    _add_convention_options(p)
+    p.set_defaults(run=cmd_exponent)
 
     p = sub.add_parser("loss", help="predicted loss for N parameters and D tokens")
     p.add_argument("--law", type=_law_name, required=True)

@@ -156,7 +156,16 @@ class ParametricLaw:
         return self.E + self.A / N**self.alpha + self.B / D**self.beta
 
     def compute_optimal(self, C):
-        """Loss-minimising (N, D) under C = k·N·D FLOPs (:func:`parametric_optimum`)."""
+        """Loss-minimising (N, D) under the law's FLOP count.
+
+        Closed form (:func:`parametric_optimum`) when C = k·N·D; a numeric iso-FLOP search
+        (:func:`~scaling_explorer.frontier.iso_flop_minimum`) for counts that are not
+        proportional to N (embeddings, attention).
+        """
+        if not self.flop_model.linear:
+            from .frontier import iso_flop_minimum
+
+            return iso_flop_minimum(self, C)
         return parametric_optimum(positive("C (FLOPs)", C), self.A, self.B, self.alpha, self.beta,
                                   self.flop_model.flops_per_param_token)
 

@@ -14,9 +14,9 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from . import compute
+from . import compute, laws
 from .catalog import NOT_PLOTTED, classify, classify_at_demand, load_models
-from .conventions import ParamCount
+from .conventions import ParamCount, non_embedding_counts
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
 from .wrappers.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, optimum_for_loss
@@ -104,6 +104,12 @@ class LawRow:
         over the model's lifetime under the demand.
     notes : tuple of str
         Why a requested result is missing for this law.
+    flop_model : str
+        The FLOP model the budget is counted with (the scenario's ``flop_model``).
+    params_range, tokens_range : (float, float) or None
+        With the scenario's ``flatness`` on and a loss law: N and D at the two ends of the
+        budget's iso-FLOP line where the loss is within that tolerance of the optimum
+        (:func:`scaling_explorer.frontier.flat_optimum`); otherwise None.
     """
 
     key: str
@@ -124,6 +130,9 @@ class LawRow:
     target: Optimum | None = None
     target_inference_aware: Optimum | None = None
     notes: tuple[str, ...] = ()
+    flop_model: str = "6ND"
+    params_range: tuple[float, float] | None = None
+    tokens_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,8 @@ def law_label(scenario: Scenario, key: str) -> str:
     label = law.name + (" (edited)" if scenario.edits_for(key) else "")
     if law.params_meaning is ParamCount.NON_EMBEDDING:
         label += ", non-embedding N"
+    elif law.params_meaning is not laws.get_law(key).params_meaning:  # re-counted by the scenario
+        label += f", {law.params_meaning.value} N"
     return label
 
 
@@ -166,16 +177,35 @@ def catalog() -> pd.DataFrame:
     return load_models()
 
 
+@lru_cache(maxsize=4)
+def catalog_counted(param_count: str = "native") -> pd.DataFrame:
+    """The catalog with every dense model's N in one count when ``param_count`` is ``"non-embedding"``.
+
+    As published, only some models give a non-embedding count, so a non-embedding law would place
+    the rest at their total: with the switch on, the rest are counted from their architecture or
+    by Pearce & Song's fit (:func:`~scaling_explorer.conventions.non_embedding_counts`), and
+    ``non_embedding_basis`` says which.
+    """
+    table = catalog()
+    if param_count != "non-embedding":
+        return table
+    table = table.copy()
+    counts = non_embedding_counts(table)
+    table["non_embedding_params"] = counts["non_embedding_params"]
+    table["non_embedding_basis"] = counts["non_embedding_basis"]
+    return table
+
+
 @lru_cache(maxsize=64)
-def classified(law, band: float) -> pd.DataFrame:
+def classified(law, band: float, param_count: str = "native") -> pd.DataFrame:
     """The catalog classified against ``law`` (laws are frozen, so they key the cache)."""
-    return classify(catalog(), law, near_optimal_band=(1.0 / band, band))
+    return classify(catalog_counted(param_count), law, near_optimal_band=(1.0 / band, band))
 
 
 @lru_cache(maxsize=64)
-def classified_with_break_even(law, band: float) -> pd.DataFrame:
+def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
     """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none or not Chinchilla-form); cached."""
-    table = classified(law, band).copy()
+    table = classified(law, band, param_count).copy()
     placed = table["status"] != NOT_PLOTTED
     table["break_even_inference_tokens"] = np.nan
     if placed.any():
@@ -185,9 +215,9 @@ def classified_with_break_even(law, band: float) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=64)
-def classified_at_demand(law, band: float, inference_tokens: float) -> pd.DataFrame:
+def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
     """:func:`classified` plus each model's standing under the demand; cached (a budget step does not change it)."""
-    return classify_at_demand(classified(law, band), law, inference_tokens, (1.0 / band, band))
+    return classify_at_demand(classified(law, band, param_count), law, inference_tokens, (1.0 / band, band))
 
 
 @lru_cache(maxsize=256)
@@ -208,6 +238,13 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
     N, D = (float(x) for x in law.compute_optimal(C))
     fitted = law.fitted_range
     loss = _finite_or_none(law.frontier_loss(C)) if law.has_loss else None
+    params_range = tokens_range = None
+    if scenario.flatness is not None and law.has_loss:
+        from .frontier import flat_optimum
+
+        flat = flat_optimum(law, C, scenario.flatness)
+        params_range = (float(flat.params_low), float(flat.params_high))
+        tokens_range = (float(flat.tokens_low), float(flat.tokens_high))
     row = LawRow(
         key=key, name=law.name, label=law_label(scenario, key), params_meaning=law.params_meaning.value,
         params=N, tokens=D, tokens_per_param=D / N, loss=loss,
@@ -215,6 +252,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
         # A span the law's source does not state is NaN; it shows as unknown, not as numbers.
         fitted_flops=None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops),
         edited=bool(scenario.edits_for(key)),
+        flop_model=scenario.flop_model, params_range=params_range, tokens_range=tokens_range,
     )
     # The default scenario stops here: the page evaluates on every slider step.
     if scenario.inference_tokens or scenario.unique_tokens is not None or scenario.target_loss is not None:
@@ -306,10 +344,10 @@ class Readout:
         law = s.law(s.surface)
         if s.inference_tokens > 0:
             try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
-                return classified_at_demand(law, s.band, s.inference_tokens)
+                return classified_at_demand(law, s.band, s.inference_tokens, s.param_count)
             except NotApplicable:
                 pass
-        return classified_with_break_even(law, s.band)
+        return classified_with_break_even(law, s.band, s.param_count)
 
     @cached_property
     def models(self) -> pd.DataFrame:
@@ -337,7 +375,7 @@ class Readout:
             return None
         statuses = []
         for key in s.laws:
-            row = classified(s.law(key), s.band).set_index("name").loc[s.model]
+            row = classified(s.law(key), s.band, s.param_count).set_index("name").loc[s.model]
             statuses.append(ModelStatus(
                 key=key, label=law_label(s, key), status=row["status"], d_over_d_opt=float(row["d_over_d_opt"]),
                 efficiency=float(row["efficiency"]), flops=float(row["flops"]),
@@ -389,7 +427,8 @@ class Readout:
 
 
 LAW_COLUMNS = ["key", "name", "params_meaning", "params", "tokens", "tokens_per_param", "loss", "extrapolated",
-               "fitted_flops_low", "fitted_flops_high", "edited"]
+               "fitted_flops_low", "fitted_flops_high", "edited", "flop_model", "params_low", "params_high",
+               "tokens_low", "tokens_high"]
 
 
 BEYOND_COLUMNS = {
@@ -425,9 +464,12 @@ def _beyond_dict(s: Scenario, r: LawRow) -> dict:
 
 def _row_dict(r: LawRow) -> dict:
     low, high = r.fitted_flops or (None, None)
+    (n_low, n_high), (d_low, d_high) = r.params_range or (None, None), r.tokens_range or (None, None)
     return {"key": r.key, "name": r.name, "params_meaning": r.params_meaning, "params": r.params,
             "tokens": r.tokens, "tokens_per_param": r.tokens_per_param, "loss": r.loss,
-            "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited}
+            "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited,
+            "flop_model": r.flop_model, "params_low": n_low, "params_high": n_high, "tokens_low": d_low,
+            "tokens_high": d_high}
 
 
 def _beyond_row(r: LawRow) -> dict:

@@ -23,6 +23,11 @@ model     the selected model's name (empty: none)                ``model=Chinchi
 serve     lifetime inference tokens T (0: training cost only)    ``serve=1e13``
 unique    unique training tokens available (empty: unlimited)    ``unique=2e11``
 target    a target loss in nats per token (empty: none)          ``target=2.0``
+count     count parameters as ``native`` (each law its own),       ``count=non-embedding``
+          ``total`` or ``non-embedding`` (Pearce & Song's fit)
+flop      FLOP model: ``6ND``, ``kaplan``, ``chinchilla``,         ``flop=chinchilla``
+          ``deepseek`` (``conventions.FLOP_MODELS``)
+flat      near-optimal range within this loss tolerance (off: none) ``flat=0.01``
 hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
 present   presentation mode: large type, controls folded (0/1)   ``present=1``
 ========  =====================================================  ==========================
@@ -37,12 +42,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
-from . import compute, laws
+from . import compute, conventions, laws
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
 TOKENS_MAX = 1e30  # inference demand and unique tokens: far past any corpus or deployment
 WEIGHTS = ("all", "open", "closed")
+PARAM_COUNTS = ("native", "total", "non-embedding")
+FLATNESS_RANGE = (1e-4, 0.5)  # relative loss tolerance of the near-optimal range
 ARCHITECTURES = ("all", "dense", "moe")
 #: Layers of the N-D plot that a lecture step (or the user) can hide.
 LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
@@ -106,6 +113,15 @@ class Scenario:
         Unique training tokens available, repeated beyond one epoch (None: unlimited).
     target_loss : float or None
         A loss to reach, nats per token (None: none).
+    param_count : str
+        Count parameters as ``native`` (each law in its own convention, as published),
+        ``total`` or ``non-embedding`` (laws re-counted by :func:`~scaling_explorer.reexpress.reexpress`;
+        a non-embedding budget is Kaplan's 6·N_nonemb·D).
+    flop_model : str
+        Key of :data:`scaling_explorer.conventions.FLOP_MODELS` every law counts its budget with.
+    flatness : float or None
+        When set, each law's row carries the range of N and D on the budget's iso-FLOP line
+        whose loss is within this relative tolerance of the optimum (0.01 for 1%).
     hide : tuple of str
         Plot layers hidden (from :data:`LAYERS`), sorted.
     present : bool
@@ -127,6 +143,9 @@ class Scenario:
     inference_tokens: float = 0.0
     unique_tokens: float | None = None
     target_loss: float | None = None
+    param_count: str = "native"
+    flop_model: str = "6ND"
+    flatness: float | None = None
     hide: tuple[str, ...] = ()
     present: bool = False
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
@@ -137,6 +156,17 @@ class Scenario:
         if not BUDGET_RANGE[0] <= budget <= BUDGET_RANGE[1]:
             raise ScenarioError("budget", f"{budget:g} FLOPs is outside {BUDGET_RANGE[0]:g} to {BUDGET_RANGE[1]:g}")
         set_("budget", budget)
+        if self.param_count not in PARAM_COUNTS:
+            raise ScenarioError("count", f"{self.param_count!r} is not one of {', '.join(PARAM_COUNTS)}")
+        if self.flop_model not in conventions.FLOP_MODELS:
+            raise ScenarioError("flop", f"unknown FLOP model {self.flop_model!r}; choose from "
+                                f"{', '.join(conventions.FLOP_MODELS)}")
+        if self.flatness is not None:
+            flatness = _finite("flat", self.flatness)
+            if not FLATNESS_RANGE[0] <= flatness <= FLATNESS_RANGE[1]:
+                raise ScenarioError("flat", f"a loss tolerance must lie in {FLATNESS_RANGE[0]:g} to "
+                                    f"{FLATNESS_RANGE[1]:g} (0.01 is 1%), got {flatness:g}")
+            set_("flatness", flatness)
 
         if isinstance(self.laws, str) or not all(isinstance(k, str) for k in self.laws):
             raise ScenarioError("laws", f"must be a sequence of law keys, got {self.laws!r}")
@@ -225,9 +255,17 @@ class Scenario:
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
-        """The law behind ``key`` with this scenario's coefficient edits applied."""
+        """The law behind ``key`` with this scenario's edits, parameter count and FLOP model applied."""
         if key not in self._laws_cache:
-            self._laws_cache[key] = laws.edited(laws.get_law(key), self.edits_for(key))
+            law = laws.edited(laws.get_law(key), self.edits_for(key))
+            if self.param_count != "native":
+                from .reexpress import reexpress
+
+                law = reexpress(law, self.param_count)
+            if self.flop_model != "6ND":
+                flops = conventions.get_flop_model(self.flop_model).for_params(law.params_meaning)
+                law = dataclasses.replace(law, flop_model=flops)
+            self._laws_cache[key] = law
         return self._laws_cache[key]
 
     def edits_for(self, key: str) -> dict[str, float]:
@@ -339,7 +377,8 @@ object.__setattr__(_DEFAULT, "_laws_cache", {})
 
 _KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw",
                                            "inference_tokens": "serve", "unique_tokens": "unique",
-                                           "target_loss": "target"}
+                                           "target_loss": "target", "param_count": "count", "flop_model": "flop",
+                                           "flatness": "flat"}
 _FIELD_OF = {v: k for k, v in _KEY.items()}
 
 
@@ -400,6 +439,7 @@ _QUERY_WRITE = {
     "inference_tokens": _fmt,
     "unique_tokens": lambda v: "" if v is None else _fmt(v),
     "target_loss": lambda v: "" if v is None else _fmt(v),
+    "param_count": str, "flop_model": str, "flatness": lambda x: "" if x is None else _fmt(x),
 }
 _QUERY_READ = {
     "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
@@ -411,4 +451,6 @@ _QUERY_READ = {
     "inference_tokens": _read_float,
     "unique_tokens": lambda key, text: None if text == "" else _read_float(key, text),
     "target_loss": lambda key, text: None if text == "" else _read_float(key, text),
+    "param_count": lambda key, text: text, "flop_model": lambda key, text: text,
+    "flatness": lambda key, text: None if text == "" else _read_float(key, text),
 }

@@ -16,6 +16,7 @@ import ipywidgets as w
 
 from .. import compute, laws
 from ..catalog import year_span
+from ..conventions import FLOP_MODELS
 from ..readout import catalog
 from ..scenario import BUDGET_RANGE
 from .format import fmt_count
@@ -66,6 +67,16 @@ def _parse_budget(text: str) -> float | None:
         return float(text.replace(",", "").replace("_", "").strip())
     except ValueError:
         return None
+FLOP_MODEL_LABELS = {"6ND": "6ND", "kaplan": "Kaplan: 6 N_nonemb D", "chinchilla": "Chinchilla App. F",
+                     "deepseek": "DeepSeek: M D"}
+
+
+def _flatness_options(current) -> list[tuple[str, float]]:
+    """Off, 1% and 2%, plus the scenario's own tolerance when it is another one (from a link)."""
+    options = [("off", 0.0), ("1%", 0.01), ("2%", 0.02)]
+    if current and current not in (0.01, 0.02):
+        options.append((f"{current:.2%}", current))
+    return options
 
 
 class Controls:
@@ -152,6 +163,24 @@ class Controls:
         self.price = w.FloatText(value=s.price, description="Your price, $/GPU-hour", layout=full, style=style)
         self.price.observe(lambda c: self._write(self.hw_message, price=c["new"]), "value")
 
+        # How N and C are counted (issue 12): every law and every model point follow the switch.
+        self.conventions_message = message_box()
+        self.param_count = w.ToggleButtons(
+            options=[("as published", "native"), ("total", "total"), ("non-embedding", "non-embedding")],
+            value=s.param_count, description="Count N as", style=style,
+            tooltips=["each law in its own convention (Kaplan: non-embedding; the rest: total)",
+                      "every law and model in total parameters", "every law and model in non-embedding "
+                      "parameters (Kaplan's count; budgets are 6 N_nonemb D)"])
+        self.param_count.observe(lambda c: self._write(self.conventions_message, param_count=c["new"]), "value")
+        self.flop_model = w.Dropdown(options=[(FLOP_MODEL_LABELS.get(k, k), k) for k in FLOP_MODELS],
+                                     value=s.flop_model, description="FLOPs counted as", layout=full, style=style)
+        self.flop_model.observe(lambda c: self._write(self.conventions_message, flop_model=c["new"]), "value")
+        self.flatness = w.ToggleButtons(options=_flatness_options(s.flatness), value=s.flatness or 0.0,
+                                        description="Flat optimum", style=style,
+                                        tooltips=["off", "N and D whose loss is within 1% of the optimum",
+                                                  "within 2%"])
+        self.flatness.observe(lambda c: self._write(self.conventions_message, flatness=c["new"] or None), "value")
+
         self.coef_box = w.VBox()
         self.coef: dict[str, w.FloatText] = {}
         self.reset = w.Button(description="Reset to published", icon="undo")
@@ -197,6 +226,12 @@ class Controls:
                 self.budget_text.value = _fmt_budget(s.budget)
             if "years" in changed:
                 self.years.value = s.years or (self.years.min, self.years.max)
+            for field, widget in (("param_count", self.param_count), ("flop_model", self.flop_model)):
+                if field in changed and widget.value != getattr(s, field):
+                    widget.value = getattr(s, field)
+            if "flatness" in changed and self.flatness.value != (s.flatness or 0.0):
+                self.flatness.options = _flatness_options(s.flatness)
+                self.flatness.value = s.flatness or 0.0
         if changed & {"budget", "hardware", "mfu"}:
             b = self.state.readout.budget
             self.budget_readout.value = (
@@ -307,5 +342,6 @@ class Controls:
             section("Published models"), self.years, self.weights, self.architecture, self.model,
             self.filter_message,
             section("Hardware"), self.hardware, self.mfu, self.price, self.hw_message,
+            section("Conventions"), self.param_count, self.flop_model, self.flatness, self.conventions_message,
             advanced,
         ], layout=w.Layout(width="360px", min_width="320px", padding="0 12px 0 0"))

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from ..scenario import Scenario, ScenarioError
 from .bridge import PageBridge
 from .controls import Controls, ErrorSink
+from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
 from .plot import DPI, PlotsView
 from .share import SharePanel, split_query
@@ -130,6 +131,7 @@ class Explorer:
         self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(flex="1 1 420px", max_width="680px")))
         self.share = SharePanel(self.state, self.figure, page_keys=lambda: self.page_params)
         self.fit_panel = FitPanel(self.state, self.errors, _canvas(420, 330))
+        self.disagree = DisagreementPanel(self.state)
         self.open_message = w.HTML()
         self.bridge = PageBridge()
         self.bridge.observe(self._on_width, ["width", "viewport_height"])
@@ -144,9 +146,10 @@ class Explorer:
 
     # -- composition ---------------------------------------------------------------------------
     def _page(self) -> w.Widget:
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel()])
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel(), self.disagree.panel()])
         explanation.set_title(0, "What am I looking at?")
         explanation.set_title(1, "Fit your own runs")
+        explanation.set_title(2, "Why Kaplan and Chinchilla disagree")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))

@@ -48,7 +48,8 @@ WIDE = 760  # px: from this width the panels sit side by side
 # Fields whose change only moves the blitted budget artists; everything else redraws the figure.
 BUDGET_FIELDS = frozenset({"budget"})
 PLOT_FIELDS = frozenset({"budget", "laws", "surface", "edits", "band", "years", "weights", "architecture", "model",
-                         "hide", "present", LAWS_CHANGED})
+                         "hide", "present", "param_count", "flop_model", "flatness", LAWS_CHANGED})
+COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
 class Blitter:
@@ -127,6 +128,7 @@ class PlotsView:
         self.loss_curves: dict[str, Line2D] = {}
         self.optimum: dict[str, Line2D] = {}
         self.loss_optimum: dict[str, Line2D] = {}
+        self.flat_band: dict[str, Line2D] = {}
         self._label_cache: dict = {}
         self._hovered = None
         self._build_nd()
@@ -154,6 +156,10 @@ class PlotsView:
             markers[key] = ax.plot([], [], marker="*", ms=size, mec="white", mew=0.8, ls="none", zorder=6,
                                    visible=False, color=style["color"])[0]
             self.blitter.add(markers[key])
+        # The near-optimal stretch of the budget's iso-FLOP line (scenario.flatness), drawn over it.
+        self.flat_band[key] = self.ax.plot([], [], lw=9, alpha=0.35, solid_capstyle="butt", zorder=2.5,
+                                           visible=False, color=style["color"])[0]
+        self.blitter.add(self.flat_band[key])
 
     def _build_nd(self):
         ax = self.ax
@@ -241,9 +247,12 @@ class PlotsView:
         f = {k: v * self.scale for k, v in FONT.items()}
         for ax in (self.ax, self.ax_loss):
             ax.tick_params(labelsize=f["tick"])
-        self.ax.set_xlabel("parameters N", fontsize=f["label"])
+        s = self.state.scenario
+        self.ax.set_xlabel(f"parameters N ({COUNT_LABEL[s.param_count]})", fontsize=f["label"])
         self.ax.set_ylabel("training tokens D", fontsize=f["label"])
-        self.ax_loss.set_xlabel("training compute C (FLOPs)", fontsize=f["label"])
+        counted = ("" if s.flop_model == "6ND" else f", {s.flop_model} count") + (
+            ", non-embedding" if s.param_count == "non-embedding" else "")
+        self.ax_loss.set_xlabel(f"training compute C (FLOPs{counted})", fontsize=f["label"])
         self.ax_loss.set_ylabel("loss (nats/token)", fontsize=f["label"])
         self.nd_title.set_fontsize(f["title"])
         self.loss_title.set_fontsize(f["title"])
@@ -450,7 +459,7 @@ class PlotsView:
             "contours": [*self.contours, *self.contour_text],
             "shading": [self.under, self.over],
             "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
-            "optima": [*self.optimum.values(), *self.loss_optimum.values()],
+            "optima": [*self.optimum.values(), *self.loss_optimum.values(), *self.flat_band.values()],
             "models": [*self.points.values(), self.over_dots, self.loss_points, self.highlight],
             "labels": list(self.labels),
             "budget": [self.iso_flop, self.budget_line],
@@ -468,8 +477,13 @@ class PlotsView:
 
     def _update_budget_artists(self):
         readout = self.state.readout
+        s = self.state.scenario
         C = readout.budget.flops
-        self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
+        flops = s.law(s.surface).flop_model
+        if flops.linear:
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
+        else:  # counts with embeddings or attention bend the line: trace it
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_GRID, flops))
         self.budget_line.set_xdata([C, C])
         rows = {row.key: row for row in readout.rows}
         for key, marker in self.optimum.items():
@@ -483,3 +497,9 @@ class PlotsView:
             marker.set_data([row.params], [row.tokens])
             if row.loss is not None:
                 loss_marker.set_data([C], [row.loss])
+        for key, band in self.flat_band.items():
+            row = rows.get(key) if "optima" not in s.hide else None
+            band.set_visible(row is not None and row.params_range is not None)
+            if band.get_visible():
+                N = np.geomspace(*row.params_range, 24)
+                band.set_data(N, s.law(key).flop_model.tokens(C, N))
