@@ -97,7 +97,8 @@ class ReexpressedLaw:
         # The corners of the fitted span, re-counted (as the presets define their spans).
         lo, hi = (float(x) for x in self.from_base(np.array(r.params)))
         if not np.all(np.isfinite([lo, hi, *r.tokens])):  # a span the source does not state stays unknown
-            return FittedRange((lo, hi), r.tokens, (np.nan, np.nan), f"{r.note}, re-counted as {self.params_meaning.value}")
+            note = f"{r.note}, re-counted as {self.params_meaning.value}"
+            return FittedRange((lo, hi), r.tokens, (np.nan, np.nan), note)
         flops = (float(self.flop_model.flops(lo, r.tokens[0])), float(self.flop_model.flops(hi, r.tokens[1])))
         return FittedRange((lo, hi), r.tokens, flops, f"{r.note}, re-counted as {self.params_meaning.value}")
 
