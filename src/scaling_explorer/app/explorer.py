@@ -19,8 +19,8 @@ from .bridge import PageBridge
 from .controls import Controls, ErrorSink
 from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
-from .plot import DPI, PlotsView
 from .lecture import LecturePanel
+from .plot import DPI, PlotsView
 from .share import SharePanel
 from .state import AppState
 from .table import ModelTable

@@ -15,6 +15,7 @@ import ipywidgets as w
 
 from .state import AppState
 
+
 def page_query(scenario_query: str, extra: str = "") -> str:
     """The page's query: the Scenario's, then the page's own keys (a lecture step), if any."""
     return "&".join(p for p in (scenario_query, extra) if p)
