@@ -188,8 +188,8 @@ class Explorer:
                    layout=w.Layout(flex="1 1 auto")),
             self.present,
         ], layout=w.Layout(align_items="center"))
-        page = w.VBox([header, self.open_message,
-                       w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))])
+        body = w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))
+        page = w.VBox([header, self.open_message, body])
         page.add_class("se-app")
         return page
 
@@ -207,8 +207,8 @@ class Explorer:
                 self.start_lecture(name, step)
         except (ScenarioError, lectures.LectureError) as exc:
             message = " ".join(str(exc).split())
-            self.open_message.value = (f'<div class="se-error">This link could not be opened ({html.escape(message)});'
-                                       " showing the default view instead.</div>")
+            self.open_message.value = (f'<div class="se-error">This link could not be opened '
+                                       f"({html.escape(message)}); showing the default view instead.</div>")
             return
         self.open_message.value = ""
         if name is None or scenario_query:
