@@ -178,8 +178,8 @@ class Explorer:
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
-        self.main = w.VBox([self.bridge, self.lecture_box, self.figure.canvas, readouts, self.share.link, self.share.panel(),
-                            explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
+        self.main = w.VBox([self.bridge, self.lecture_box, self.figure.canvas, readouts, self.share.link,
+                            self.share.panel(), explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
         self.main.add_class("se-main")
         self.controls_panel = self.controls.panel()
         header = w.HBox([
