@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:8866
-	$(BIN)/scaling-explorer serve
+PORT ?= 8866
+POOL ?= 0
+
+demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) (POOL=N preheats N kernels); Ctrl-C stops it all
+	$(BIN)/scaling-explorer serve --port $(PORT) --pool-size $(POOL)
 
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, browser
 	$(BIN)/python -m pytest

@@ -159,7 +159,9 @@ def cmd_fit(args) -> None:
 def cmd_serve(args) -> None:
     from .serve import serve
 
-    serve(port=args.port, pool_size=args.pool_size)
+    status = serve(port=args.port, pool_size=args.pool_size)
+    if status:
+        raise CliError(f"voila exited with status {status} (see its messages above)")
 
 
 def build_parser() -> argparse.ArgumentParser:
