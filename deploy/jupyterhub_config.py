@@ -83,9 +83,14 @@ c.JupyterHub.concurrent_spawn_limit = 100
 c.JupyterHub.active_server_limit = 200
 
 # --- idle culler: stop idle servers and delete their temporary accounts ------------------------
+# The hub stops a service with SIGINT and waits 30 s before SIGTERM. A hub started where SIGINT is
+# ignored (a background job of a script) passes that on, and the culler would then hold up every
+# stop for 30 s: start it with Python's usual SIGINT handler.
+CULLER = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "from jupyterhub_idle_culler import main; main()")
 c.JupyterHub.services = [{
     "name": "idle-culler",
-    "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={IDLE_TIMEOUT}",
+    "command": [sys.executable, "-c", CULLER, f"--timeout={IDLE_TIMEOUT}",
                 f"--cull-every={CULL_EVERY}", "--cull-users=True", "--remove-named-servers=True"],
 }]
 c.JupyterHub.load_roles = [{
