@@ -142,9 +142,10 @@ async def step_loop(page, seconds: float, rng: random.Random):
 
 
 # ---------------------------------------------------------------------------------------- one class
-async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expected: str, log) -> dict:
+async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expected: str, log,
+                    extra_args: tuple[str, ...] = ()) -> dict:
     res = {"n": n, "pool": pool}
-    server = Server(workdir, f"n{n}-pool{pool}", pool_size=pool)
+    server = Server(workdir, f"n{n}-pool{pool}", pool_size=pool, extra_args=extra_args)
     res["command"] = server.command
     browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
@@ -222,7 +223,7 @@ def f(x, spec):
 
 def report(rows: list[dict]):
     header = ["N", "pool", "TTI p50 s", "TTI p90 s", "TTI max s", "fail", "srv+krn CPU-s/arrival",
-              "browser CPU-s (arrivals)", "steps served/offered", "timed out", "step p50 ms", "step p90 ms",
+              "browser CPU-s (arrivals)", "steps served/sent/offered", "timed out", "step p50 ms", "step p90 ms",
               "kernel CPU-s/step", "server CPU-s/step", "browser CPU-s/step", "RSS/kernel MiB", "USS/kernel MiB"]
     table = []
     for r in rows:
@@ -239,7 +240,7 @@ def report(rows: list[dict]):
                       str(r.get("load_failures", "—")),
                       f((a.get("server", 0) + a.get("kernels", 0)) / n if a else float("nan"), ".2f"),
                       f(a.get("browser", float("nan")), ".1f"),
-                      f"{served}/{r['offered']}" if steps is not None else "—",
+                      f"{served}/{r['offered']}/{n * r['step_seconds']:.0f}" if steps is not None else "—",
                       str(r.get("timeouts", "—")), f(pct(steps or [], 0.5), ".0f"), f(pct(steps or [], 0.9), ".0f"),
                       f(per("kernels"), ".3f"), f(per("server"), ".3f"), f(per("browser"), ".3f"),
                       f(r.get("rss_mib", float("nan")), ".0f"), f(r.get("uss_mib", float("nan")), ".0f")])
@@ -249,7 +250,8 @@ def report(rows: list[dict]):
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for t in table:
         print("| " + " | ".join(c.rjust(w) for c, w in zip(t, widths, strict=True)) + " |")
-    print(f"TTI: time to interactive from page.goto; steps offered at ~1/s per viewer; step timeout "
+    print(f"TTI: time to interactive from page.goto; steps offered at 1/s per viewer (a viewer sends the next "
+          f"once the last is done or timed out); step timeout "
           f"{STEP_TIMEOUT_S:g} s; targets: {TARGETS}")
     for r in rows:
         print(f"  N={r['n']} pool={r['pool']}: {r.get('command', '')}")
@@ -264,10 +266,12 @@ async def amain(args, log) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench_load-") as tmp:
         async with async_playwright() as p:
             for n in args.viewers:
-                for pool in ([n, 0] if not args.no_pool_only else [0]):
+                pools = [0] if args.no_pool_only else [n] if args.pool_only else [n, 0]
+                for pool in pools:
                     log(f"N={n} viewers, pool {pool}:")
                     try:
-                        rows.append(await run_class(p, Path(tmp), n, pool, args.seconds, expected, log))
+                        rows.append(await run_class(p, Path(tmp), n, pool, args.seconds, expected, log,
+                                                    tuple(args.voila_arg)))
                     except Exception:
                         traceback.print_exc()
     return rows
@@ -279,6 +283,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0, help="stepping phase per class (default 30)")
     ap.add_argument("--quick", action="store_true", help="1 and 3 viewers, 10 s of stepping")
     ap.add_argument("--no-pool-only", action="store_true", help="only the arrival without a pool")
+    ap.add_argument("--pool-only", action="store_true", help="only the arrival with a pool (and the steps)")
+    ap.add_argument("--voila-arg", action="append", default=[],
+                    help="extra Voila option, e.g. --voila-arg=--VoilaKernelManager.fill_delay=60")
     args = ap.parse_args(argv)
     if args.quick:
         args.viewers, args.seconds = [1, 3], 10.0

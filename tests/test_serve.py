@@ -43,12 +43,14 @@ def _start_and_open_a_kernel(cmd, port, pool, log):
         assert proc.poll() is None, "the server exited at start"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as r:
             assert r.status == 200 and r.read()
-        assert _wait(lambda: len(kernel_processes(proc.pid)) >= 1 + pool, 60), "no kernel started"
+        # The page took a kernel (from the pool, if any; the pool refills only 120 s later).
+        assert _wait(lambda: len(kernel_processes(proc.pid)) >= max(1, pool), 60), "no kernel started"
         kernels = kernel_processes(proc.pid)
         everything = psutil.Process(proc.pid).children(recursive=True)
         return proc, kernels, everything
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         raise
 
 
@@ -67,13 +69,13 @@ def _assert_all_gone(proc, kernels, everything, port, how):
     assert not port_open(port), f"port {port} still answers after {how}"
 
 
-@pytest.mark.parametrize(("sig", "pool"), [(signal.SIGTERM, 0), (signal.SIGINT, 1)])
+@pytest.mark.parametrize(("sig", "pool"), [(signal.SIGTERM, 0), (signal.SIGINT, 2)])
 def test_signal_on_serve_ends_voila_and_every_kernel(sig, pool, tmp_path):
     port = free_port()
     cmd = [sys.executable, "-m", "scaling_explorer", "serve", "--port", str(port), "--pool-size", str(pool)]
     with (tmp_path / "serve.log").open("w") as log:
         proc, kernels, everything = _start_and_open_a_kernel(cmd, port, pool, log)
-        assert len(kernels) == 1 + pool
+        assert len(kernels) == max(1, pool)
         assert any("voila" in " ".join(p.cmdline()) for p in everything)
         proc.send_signal(sig)
         _assert_all_gone(proc, kernels, everything, port, signal.Signals(sig).name)
@@ -115,10 +117,12 @@ def test_kernels_of_a_killed_browser_context_are_culled(browser, tmp_path):
                 expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
             assert _wait(lambda: len(server.kernels()) == 3, 30)
             doomed.close()  # no beforeunload: the pages vanish as with a crashed or killed browser
-            time.sleep(1.0)
-            assert len(server.kernels()) == 3, "kernels shut down at once: this tests the beacon, not culling"
             assert _wait(lambda: len(server.kernels()) == 1, idle + 3 * interval + 20), (
                 f"{len(server.kernels())} kernels left: disconnected kernels are not culled")
+            log = (tmp_path / "voila.log").read_text()
+            # Culled, not shut down by a page-close beacon.
+            culls = [line for line in log.splitlines() if "Culling 'idle' kernel" in line]
+            assert len(culls) == 2, "\n".join(culls)
             # The page still open keeps its kernel (cull_connected is false) and still answers.
             time.sleep(idle + 2 * interval)
             assert len(server.kernels()) == 1, "the kernel of an open page was culled"
@@ -128,5 +132,3 @@ def test_kernels_of_a_killed_browser_context_are_culled(browser, tmp_path):
             expect(pages[0].locator(".se-budget")).to_contain_text("6.46e+23", timeout=20_000)
         finally:
             kept.close()
-        log = (tmp_path / "voila.log").read_text()
-        assert "Culling 'idle' kernel" in log

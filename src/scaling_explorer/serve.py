@@ -66,8 +66,9 @@ def voila_command(port: int = 8866, pool_size: int = 0, notebook: Path = NOTEBOO
         raise FileNotFoundError(f"{notebook} not found: run from a checkout of the repository")
     cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={port}"]
     if pool_size > 0:
-        # VoilaKernelManager.fill_delay in voila.json refills the pool 15 s after a visitor takes a
-        # kernel, not while their page is loading (measured: kernel CPU during a load 3.6 s -> 1.7-2.0 s).
+        # VoilaKernelManager.fill_delay in voila.json refills the pool 120 s after a visitor takes a
+        # kernel, after a class's arrival rather than during it (benchmarks/bench_load.py, 10 viewers:
+        # time to interactive p50 28 s -> 15 s, server + kernel CPU per arrival 2.5 -> 0.4 s).
         cmd += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
     return cmd + list(extra_args)
 
@@ -82,10 +83,12 @@ def run_until_signalled(cmd: Sequence[str], env: dict[str, str] | None = None) -
     """
     proc = subprocess.Popen(list(cmd), env=env, start_new_session=True)
     stopping: list[float] = []
+    started: dict[int, str] = {}  # the child's descendants when the signal came (kernels included)
 
     def on_signal(signum, frame):
         if not stopping and proc.poll() is None:
             stopping.append(time.monotonic())
+            started.update(_descendants(proc.pid))
             proc.send_signal(signal.SIGTERM)
 
     handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -94,6 +97,9 @@ def run_until_signalled(cmd: Sequence[str], env: dict[str, str] | None = None) -
         while True:
             try:
                 status = proc.wait(timeout=0.5)
+                # Voila shuts its kernels down, but one still starting when the signal came (a pool
+                # being filled) can escape it: end whatever of its processes is left.
+                _terminate(started)
                 return 0 if stopping and status in (0, -signal.SIGTERM) else status
             except subprocess.TimeoutExpired:
                 if stopping and time.monotonic() - stopping[0] > STOP_TIMEOUT_S:
@@ -104,6 +110,36 @@ def run_until_signalled(cmd: Sequence[str], env: dict[str, str] | None = None) -
         if proc.poll() is None:  # an exception on our side: do not leave the server behind
             proc.kill()
             proc.wait()
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Descendants of ``pid`` as {pid: start time} from /proc (Linux; empty elsewhere)."""
+    parents: dict[int, tuple[int, str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # ended meanwhile, or not Linux
+            continue
+        parents[int(stat.parent.name)] = (int(fields[1]), fields[19])  # ppid, start time
+    found, frontier = {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, start) in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = start
+                frontier.append(child)
+    return found
+
+
+def _terminate(processes: dict[int, str]) -> None:
+    """SIGTERM each of ``processes`` ({pid: start time}) still running as the same process."""
+    for pid, start in processes.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[19] == start and fields[0] != "Z":
+                os.kill(pid, signal.SIGTERM)
+        except (OSError, IndexError):  # already gone
+            pass
 
 
 def serve(port: int = 8866, pool_size: int = 0) -> int:
