@@ -311,3 +311,16 @@ def test_disagreement_panel_steps_through_porians_corrections():
     panel.dataset.value = "OpenWebText2"
     assert "C<sup>0.518</sup>" in panel.steps_html.value
     assert "0.513" in panel.count_html.value  # Epoch's law in its own (total) count: a power law
+
+
+def test_implausible_coefficients_get_a_warning_and_overflow_shows_a_dash():
+    app = Explorer(raise_errors=False)
+    app.controls.coef["alpha"].value = 10.0  # no published fit comes near: the example
+    assert "far outside published fits" in app.controls.coef_message.value
+    assert app.state.scenario.edits == (("besiroglu2024", "alpha", 10.0),)
+    app.controls.coef["alpha"].value = 0.3478
+    assert app.controls.coef_message.value == ""
+    from scaling_explorer import Scenario
+    from scaling_explorer.laws import implausible_coefficients
+
+    assert implausible_coefficients(Scenario().law("besiroglu2024")) == []

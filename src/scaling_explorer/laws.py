@@ -501,6 +501,24 @@ def edited(law: Law, edits: dict[str, float]) -> Law:
     return dataclasses.replace(law, **edits) if edits else law
 
 
+# The span of every published Chinchilla-form fit shipped here, widened generously (Hoffmann's
+# 1.69/406/411/0.34/0.28, Epoch's 1.82/482/2085/0.35/0.37, Muennighoff's 1.87/521/1489/0.35/0.35,
+# Krajewski's c = 0.47, a = 18.1, b = 30.8, alpha = 0.115): outside it a number is no longer a
+# statement any paper makes, so the page warns instead of printing it as if it were.
+PUBLISHED_SPAN = {"E": (0.3, 4.0), "A": (5.0, 1e5), "B": (5.0, 1e5), "alpha": (0.05, 1.0), "beta": (0.05, 1.0)}
+
+
+def implausible_coefficients(law: Law) -> list[str]:
+    """Warnings for the coefficients of ``law`` that lie far outside any published fit (see PUBLISHED_SPAN)."""
+    out = []
+    for name, (low, high) in PUBLISHED_SPAN.items():
+        value = getattr(law, name, None)
+        if isinstance(law, ParametricLaw) and value is not None and not low <= value <= high:
+            out.append(f"{name} = {value:g} is far outside published fits ({low:g} to {high:g}): "
+                       "the numbers below are extrapolations of the formula, not of any evidence")
+    return out
+
+
 def describe(law: Law) -> dict:
     """A JSON-ready summary of a law: name, citation, what N means and its coefficients."""
     coefficients = {k: getattr(law, k) for k in getattr(law, "coefficients", ())}

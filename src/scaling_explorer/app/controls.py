@@ -313,7 +313,9 @@ class Controls:
         values = {name: float(self.coef[name].value) for name in names}
         changed = {n: v for n, v in values.items() if v != getattr(base, n)}
         edits = tuple(e for e in s.edits if e[0] != key) + tuple((key, n, v) for n, v in changed.items())
-        self._write(self.coef_message, edits=edits)
+        if self._write(self.coef_message, edits=edits):
+            warnings = laws.implausible_coefficients(self.state.scenario.law(key))
+            self.coef_message.value = "".join(f'<div class="se-warn">{html.escape(w_)}</div>' for w_ in warnings)
 
     def _on_reset(self, _button=None) -> None:
         s = self.state.scenario

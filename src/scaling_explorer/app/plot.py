@@ -274,8 +274,11 @@ class PlotsView:
         return self.state.readout.plotted
 
     def refresh(self):
-        self._update_background()
-        self._update_budget_artists()
+        # An edited law can overflow far from its optimum (alpha = 10 at 1e-8 parameters): such
+        # points do not draw, and the numbers table says why; warnings would only reach a log.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            self._update_background()
+            self._update_budget_artists()
         self.fig.canvas.draw_idle()
 
     def _on_pick(self, event):
@@ -314,7 +317,8 @@ class PlotsView:
             self.scale = PRESENTATION_SCALE if self.state.scenario.present else 1.0
             self._layout(*self.fig.canvas.get_width_height())
         if changed <= BUDGET_FIELDS:
-            self._update_budget_artists()
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                self._update_budget_artists()
             self.blitter.update()
         else:
             self.refresh()
@@ -327,7 +331,10 @@ class PlotsView:
             self._law_artists(key)
         surface = s.law(s.surface)
         # Iso-loss contours: each touches one decade's iso-FLOP line where the loss is lowest.
-        levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
+        try:
+            levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
+        except ValueError:  # a law too extreme to have a minimum on some budgets' lines: no contours
+            levels = np.full(len(CONTOUR_BUDGETS), np.nan)
         for line, text, level in zip(self.contours, self.contour_text, levels, strict=True):
             D = surface.tokens_for_loss(N_GRID, level)
             line.set_data(N_GRID, D)

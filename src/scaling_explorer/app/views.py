@@ -6,6 +6,7 @@ They compute nothing: every number comes from ``state.readout`` (``evaluate(scen
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 
@@ -39,6 +40,9 @@ class NumbersView:
             if row.extrapolated:
                 low, high = row.fitted_flops
                 note = f' <span class="se-warn" title="fitted on {low:.1e}–{high:.1e} FLOPs">extrapolated</span>'
+            if not all(math.isfinite(x) and x > 0 for x in (row.params, row.tokens, row.tokens_per_param)):
+                note += (' <span class="se-warn">— outside floating-point range: these coefficients give no '
+                         "usable optimum</span>")
             swatch = f'<span style="color:{law_style(row.key)["color"]}">&#9632;</span>'
             ranges = ""
             if flat:
