@@ -218,6 +218,32 @@ def test_status_and_shading_follow_the_demand(app):
     assert any(label.startswith("same loss, least FLOPs serving T") for label in labels)
 
 
+def test_shading_is_the_status_at_demand(app):
+    """Every point of a grid lies in the shaded region its own standing under the demand says."""
+    from matplotlib.path import Path
+
+    app.open_query("serve=1e13")
+    law = get_law("besiroglu2024")
+    N, D = (x.ravel() for x in np.meshgrid(np.geomspace(1e7, 1e14, 40), np.geomspace(1e9, 1e15, 40)))
+    # The yardstick by hand: the cheapest model of the same loss over its lifetime, D_opt from the
+    # Lagrange condition alpha A N^-alpha = beta B D^-beta (1 + 2T / (6D)) solved on the iso-loss curve
+    # by bisection in log D (a second method beside the library's root finder).
+    loss, T = law.loss(N, D), 1e13
+    lo, hi = np.full_like(N, 1e6), np.full_like(N, 1e20)
+    for _ in range(200):
+        mid = np.sqrt(lo * hi)
+        rest = loss - law.E - law.B / mid ** law.beta
+        n = np.where(rest > 0, (law.A / np.where(rest > 0, rest, 1)) ** (1 / law.alpha), np.inf)
+        g = law.alpha * law.A * n ** -law.alpha - law.beta * law.B * mid ** -law.beta * (1 + 2 * T / (6 * mid))
+        lo, hi = np.where(g > 0, lo, mid), np.where(g > 0, mid, hi)
+    ratio = D / np.sqrt(lo * hi)
+    points = np.log10(np.column_stack([N, D]))
+    for region, expected in ((app.plots.under, ratio < 1 / 2.0), (app.plots.over, ratio > 2.0)):
+        inside = Path(np.log10(region.get_paths()[0].vertices)).contains_points(points)
+        near_edge = np.abs(np.log(ratio) - np.log(2.0) * np.sign(np.log(ratio))) < 0.02
+        assert np.array_equal(inside[~near_edge], expected[~near_edge])
+
+
 def test_model_card_shows_break_even_demand(app):
     app.controls.model.value = "Llama 3 8B"
     law = get_law("besiroglu2024")
