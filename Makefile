@@ -4,16 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint
+.PHONY: demo hub test bench lint
 
-$(STAMP): pyproject.toml
+# The test extra includes the hub extra; deploy/node_modules holds the proxy the hub starts (node >= 20).
+$(STAMP): pyproject.toml deploy/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	npm ci --prefix deploy --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:8866
-	$(BIN)/scaling-explorer serve
+PORT ?= 8866
+POOL ?= 0
+
+demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) (POOL=N preheats N kernels); Ctrl-C stops it all
+	$(BIN)/scaling-explorer serve --port $(PORT) --pool-size $(POOL)
+
+hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
+	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, browser
 	$(BIN)/python -m pytest

@@ -69,11 +69,30 @@ def test_opening_a_link_reproduces_its_view_and_bad_links_open_the_defaults():
     assert "colour" in bad.open_message.value
 
 
-def test_lecture_keys_in_the_link_are_the_pages_not_the_scenarios():
+def test_a_lecture_link_opens_its_step_and_the_step_follows_into_the_link():
+    from scaling_explorer import lecture as lec
+
     app = Explorer()
-    app.open_query("budget=1e22&lecture=scaling-laws&step=3")
-    assert app.state.scenario.budget == 1e22 and app.page_params == {"lecture": "scaling-laws", "step": "3"}
-    assert "step=3" in app.share.query()
+    app.open_query("lecture=scaling-laws&step=3")
+    lecture = lec.load_lecture("scaling-laws")
+    assert app.lecture.step == 2 and app.state.scenario == lec.question_scenario(lecture, 2)
+    assert app.share.query().endswith("lecture=scaling-laws&step=3") and "step=3" in app.bridge.query
+    app.lecture.next_button.click()
+    assert app.lecture.step == 3 and app.bridge.query.endswith("step=4")
+    assert app.state.scenario == lec.question_scenario(lecture, 3)
+    # A link taken after changing a step's view reopens the changed view at that step.
+    changed = Explorer()
+    changed.open_query("budget=1e22&lecture=scaling-laws&step=3")
+    assert changed.lecture.step == 2 and changed.state.scenario.budget == 1e22
+    bad = Explorer()
+    bad.open_query("lecture=no-such-lecture")
+    assert "could not be opened" in bad.open_message.value and bad.lecture is None
+
+
+def test_the_lecture_starts_from_its_button():
+    app = Explorer()
+    app.lecture_start.click()
+    assert app.lecture is not None and app.lecture.step == 0 and app.lecture_box.children
 
 
 def test_exports_are_data_urls_that_parse(app):

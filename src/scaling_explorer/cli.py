@@ -274,7 +274,9 @@ def _fit(args) -> None:
 def cmd_serve(args) -> None:
     from .serve import serve
 
-    serve(port=args.port, pool_size=args.pool_size)
+    status = serve(port=args.port, pool_size=args.pool_size)
+    if status:
+        raise CliError(f"voila exited with status {status} (see its messages above)")
 
 
 def _add_convention_options(p) -> None:

@@ -36,8 +36,20 @@ class ParamCount(StrEnum):
         }[self]
 
 
+class PerTokenFlops:
+    """What every FLOP model shares: C = flops_per_token(N) · D. Subclasses give ``flops_per_token``."""
+
+    def flops(self, N, D):
+        """Training compute in FLOPs for ``N`` parameters and ``D`` tokens."""
+        return self.flops_per_token(N) * positive("D (tokens)", D)
+
+    def tokens(self, C, N):
+        """Tokens a budget of ``C`` FLOPs buys for ``N`` parameters."""
+        return positive("C (FLOPs)", C) / self.flops_per_token(N)
+
+
 @dataclass(frozen=True)
-class FlopModel:
+class FlopModel(PerTokenFlops):
     """Training FLOPs as C = k · N · D.
 
     Attributes
@@ -68,14 +80,6 @@ class FlopModel:
     def flops_per_token(self, N):
         """Training FLOPs per token, k · N."""
         return self.flops_per_param_token * positive("N (parameters)", N)
-
-    def flops(self, N, D):
-        """Training compute in FLOPs for ``N`` parameters and ``D`` tokens."""
-        return self.flops_per_param_token * positive("N (parameters)", N) * positive("D (tokens)", D)
-
-    def tokens(self, C, N):
-        """Tokens a budget of ``C`` FLOPs buys for ``N`` parameters."""
-        return positive("C (FLOPs)", C) / (self.flops_per_param_token * positive("N (parameters)", N))
 
     def params(self, C, D):
         """Parameters a budget of ``C`` FLOPs buys for ``D`` tokens."""
@@ -320,7 +324,7 @@ _COUNTS = {
 
 
 @dataclass(frozen=True)
-class ShapedFlopModel:
+class ShapedFlopModel(PerTokenFlops):
     """Training FLOPs C = f(N) · D where f counts FLOPs per token of an architecture.
 
     A law's N is mapped to an architecture along ``shape`` (Chinchilla's shapes by default),
@@ -360,14 +364,6 @@ class ShapedFlopModel:
         N = positive("N (parameters)", N)
         n_nonemb = convert_params(N, self.params_meaning, ParamCount.NON_EMBEDDING, self.shape)
         return _COUNTS[self.count](self.shape.architecture(n_nonemb))
-
-    def flops(self, N, D):
-        """Training compute in FLOPs for ``N`` parameters and ``D`` tokens."""
-        return self.flops_per_token(N) * positive("D (tokens)", D)
-
-    def tokens(self, C, N):
-        """Tokens a budget of ``C`` FLOPs buys for ``N`` parameters."""
-        return positive("C (FLOPs)", C) / self.flops_per_token(N)
 
     def params(self, C, D):
         """Parameters a budget of ``C`` FLOPs buys for ``D`` tokens (vectorised root in ln N)."""

@@ -13,14 +13,17 @@ import ipywidgets as w
 import matplotlib
 from matplotlib.figure import Figure
 
+from .. import lecture as lectures
 from ..scenario import Scenario, ScenarioError
 from .bridge import PageBridge
 from .controls import Controls, ErrorSink
 from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
+from .lecture import LecturePanel
 from .plot import DPI, PlotsView
-from .share import SharePanel, split_query
+from .share import SharePanel
 from .state import AppState
+from .table import ModelTable
 from .views import ModelCardView, NumbersView
 
 STYLE = """
@@ -42,6 +45,14 @@ STYLE = """
 .se-main { min-width: 0; overflow: hidden; }
 .se-present .se-app h2 { font-size: 32px; }
 .se-present .se-table { font-size: 20px; }
+.se-lecture { max-width: 60em; border: 1px solid #ccc; border-radius: 4px; padding: 8px 12px; margin: 4px 0; }
+.se-lecture-text p { margin: 4px 0; line-height: 1.4; }
+.se-lecture-sources { font-size: 12px; color: #555; }
+.se-predict { background: #f4f8ff; padding: 6px; margin: 4px 0; }
+.se-present .se-lecture { font-size: 22px; }
+.se-table-header { font-family: monospace; white-space: pre; font-size: 12px; padding-left: 4px; }
+.se-model-table select { font-family: monospace; font-size: 12px; }
+.se-empty { color: #9a5b00; }
 </style>
 """
 
@@ -120,7 +131,7 @@ class Explorer:
     def __init__(self, raise_errors: bool = False, scenario: Scenario | None = None):
         self.state = AppState(scenario)
         self.errors = ErrorSink(raise_errors)
-        self.page_params: dict[str, str] = {}
+        self.lecture: LecturePanel | None = None
         self.controls = Controls(self.state, self.errors)
         self.figure = _canvas()
         self.plots = PlotsView(self.state, self.figure)
@@ -129,14 +140,22 @@ class Explorer:
         self.figure.draw_without_rendering()
         self.numbers = NumbersView(self.state, w.HTML(layout=w.Layout(flex="1 1 420px")))
         self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(flex="1 1 420px", max_width="680px")))
-        self.share = SharePanel(self.state, self.figure, page_keys=lambda: self.page_params)
+        self.share = SharePanel(self.state, self.figure,
+                                extra_query=lambda: self.lecture.query() if self.lecture is not None else "")
+        self.table = ModelTable(self.state, self.errors)
+        self.lecture_box = w.VBox()
+        self.lecture_choice = w.Dropdown(options=lectures.list_lectures(), description="Lecture",
+                                         style={"description_width": "initial"})
+        self.lecture_start = w.Button(description="Start the lecture", button_style="info")
+        self.lecture_start.on_click(lambda _: self.errors.guard(self.open_message, self.start_lecture,
+                                                                self.lecture_choice.value))
         self.fit_panel = FitPanel(self.state, self.errors, _canvas(420, 330))
         self.disagree = DisagreementPanel(self.state)
         self.open_message = w.HTML()
         self.bridge = PageBridge()
         self.bridge.observe(self._on_width, ["width", "viewport_height"])
         self.state.watch(self._on_present, {"present"})
-        self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))
+        self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))  # the address bar
         self.present = w.ToggleButton(value=self.state.scenario.present, description="Presentation mode",
                                       icon="desktop", tooltip="large type, controls folded away, figure full width")
         self.present.observe(lambda c: self.errors.guard(self.open_message, self.state.update, present=c["new"]),
@@ -146,15 +165,21 @@ class Explorer:
 
     # -- composition ---------------------------------------------------------------------------
     def _page(self) -> w.Widget:
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel(), self.disagree.panel()])
+        start = w.VBox([w.HTML("<div class='se-note'>A lecture is a sequence of views with short texts, some "
+                               "asking you to predict a number before it is shown. Its step is in the page's "
+                               "link.</div>"), w.HBox([self.lecture_choice, self.lecture_start])])
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), start, self.table.panel(), self.fit_panel.panel(),
+                                            self.disagree.panel()])
         explanation.set_title(0, "What am I looking at?")
-        explanation.set_title(1, "Fit your own runs")
-        explanation.set_title(2, "Why Kaplan and Chinchilla disagree")
+        explanation.set_title(1, "Lectures")
+        explanation.set_title(2, "All models: a table to sort, filter and select")
+        explanation.set_title(3, "Fit your own runs")
+        explanation.set_title(4, "Why Kaplan and Chinchilla disagree")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
-        self.main = w.VBox([self.bridge, self.figure.canvas, readouts, self.share.link, self.share.panel(),
-                            explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
+        self.main = w.VBox([self.bridge, self.lecture_box, self.figure.canvas, readouts, self.share.link,
+                            self.share.panel(), explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
         self.main.add_class("se-main")
         self.controls_panel = self.controls.panel()
         header = w.HBox([
@@ -163,23 +188,42 @@ class Explorer:
                    layout=w.Layout(flex="1 1 auto")),
             self.present,
         ], layout=w.Layout(align_items="center"))
-        page = w.VBox([header, self.open_message,
-                       w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))])
+        body = w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))
+        page = w.VBox([header, self.open_message, body])
         page.add_class("se-app")
         return page
 
     # -- browser -> page -----------------------------------------------------------------------
     def open_query(self, query: str) -> None:
-        """Open the view a link describes; bad or unknown keys give a message and the defaults."""
-        scenario_query, self.page_params = split_query(query)
+        """Open the view a link describes; bad or unknown keys give a message and the defaults.
+
+        A link with ``lecture=`` opens that lecture at its ``step=``; any other keys then describe
+        how the viewer had changed that step's view, and are applied on top.
+        """
         try:
+            name, step, scenario_query = lectures.split_query(query or "")
             scenario = Scenario.from_query(scenario_query)
-        except ScenarioError as exc:
-            self.open_message.value = (f'<div class="se-error">This link could not be opened ({html.escape(str(exc))});'
-                                       " showing the default view instead.</div>")
+            if name is not None:
+                self.start_lecture(name, step)
+        except (ScenarioError, lectures.LectureError) as exc:
+            message = " ".join(str(exc).split())
+            self.open_message.value = (f'<div class="se-error">This link could not be opened '
+                                       f"({html.escape(message)}); showing the default view instead.</div>")
             return
         self.open_message.value = ""
-        self.state.set(scenario)
+        if name is None or scenario_query:
+            self.state.set(scenario)
+
+    def start_lecture(self, name: str, step: int = 0) -> None:
+        """Open lecture ``name`` at ``step`` (0-based) above the figure."""
+        self.lecture = LecturePanel(self.state, self.errors, name, start=step)
+        self.lecture.on_step.append(lambda i: self._on_address())
+        self.lecture_box.children = [self.lecture.panel()]
+        self._on_address()
+
+    def _on_address(self) -> None:
+        self.share.refresh()
+        self.bridge.query = self.share.query()
 
     def _on_width(self, change=None) -> None:
         if self.bridge.width > 0:

@@ -203,8 +203,8 @@ class PlotsView:
         self.loss_title = ax.set_title("Loss at the compute-optimal allocation")
         self.loss_points = ax.scatter([], [], s=30, zorder=4)
         self.budget_line = ax.axvline(1e20, color="#333333", lw=1.4, ls=(0, (5, 3)))
-        self.loss_note = ax.text(0.02, 0.02, "Kaplan's loss is on WebText2, Chinchilla's on MassiveText:\n"
-                                 "compare shapes, not absolute values.", transform=ax.transAxes, color="#555555")
+        self.loss_note = ax.text(0.02, 0.02, "Kaplan: WebText2; Chinchilla: MassiveText.\n"
+                                 "Compare shapes, not absolute values.", transform=ax.transAxes, color="#555555")
 
     # -- size and type -----------------------------------------------------------------------
     def resize(self, width: int, viewport_height: int = 0) -> None:
@@ -242,8 +242,10 @@ class PlotsView:
             gs = GridSpec(2, 1, figure=self.fig, height_ratios=[1.25, 1], left=left_px / width,
                           right=1 - right_px / width, top=1 - top_px / height, bottom=bottom_px / height,
                           hspace=gap / mean_axes)
-        self.ax.set_subplotspec(gs[0])
-        self.ax_loss.set_subplotspec(gs[1])
+        for ax, spec in ((self.ax, gs[0]), (self.ax_loss, gs[1])):
+            ax.set_subplotspec(spec)
+            # set_subplotspec moves the axes only at the next draw; labels are placed before it.
+            ax.set_position(spec.get_position(self.fig))
 
     def _legend_columns(self, width: float) -> int:
         """As many legend columns as fit: about 250 px each at 12 px type."""
@@ -439,14 +441,15 @@ class PlotsView:
             # Iterations, not seconds, bound the search: the same picture on every machine.
             adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=self.ax,
                         expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=1000)
-            placed = self._label_cache[cache_key] = {t.get_text(): t.get_position() for t in texts}
+            placed = self._label_cache[cache_key] = self._keep_clear(texts)
             for text in texts:
                 text.remove()
-        shown = key[key["name"].isin(set(models["name"]))]
+        shown = key[key["name"].isin(set(models["name"]) & set(placed))]
         segments = []
         for name, x0, y0 in zip(shown["name"], shown["compute_params"], shown["tokens"], strict=True):
-            x, y = placed[name]
-            self.labels.append(self.ax.text(x, y, name, fontsize=size, color="#222222", zorder=7, clip_on=True))
+            x, y, ha, va = placed[name]
+            self.labels.append(self.ax.text(x, y, name, fontsize=size, color="#222222", zorder=7, clip_on=True,
+                                            ha=ha, va=va))
             segments.append([(x0, y0), (x, y)])
         if segments:
             leaders = LineCollection(segments, colors="#999999", linewidths=0.6, zorder=3.5)
@@ -457,6 +460,29 @@ class PlotsView:
         """The points of a band edge that exist (a loss some N reaches on those tokens)."""
         keep = np.isfinite(N) & np.isfinite(D)
         return N[keep], D[keep]
+
+    def _keep_clear(self, texts: list[Text]) -> dict[str, tuple[float, float, str, str]]:
+        """Where adjustText left each label, moved inside the axes; a label still overlapping one of
+        higher priority (earlier in :data:`KEY_MODELS`) is left out (hovering still names it)."""
+        renderer = self.fig.canvas.get_renderer()
+        frame = self.ax.get_window_extent(renderer)
+        to_data = self.ax.transData.inverted()
+        order = sorted(texts, key=lambda t: KEY_MODELS.index(t.get_text()))
+        kept, boxes = {}, []
+        for text in order:
+            box = text.get_window_extent(renderer)
+            dx = max(0.0, frame.x0 + 2 - box.x0) - max(0.0, box.x1 - (frame.x1 - 2))
+            dy = max(0.0, frame.y0 + 2 - box.y0) - max(0.0, box.y1 - (frame.y1 - 2))
+            if dx or dy:
+                px, py = self.ax.transData.transform(text.get_position())
+                text.set_position(to_data.transform((px + dx, py + dy)))
+                box = text.get_window_extent(renderer)
+            if any(box.overlaps(other) for other in boxes):
+                continue
+            boxes.append(box)
+            # adjustText centres the texts it moves: keep the alignment with the position.
+            kept[text.get_text()] = (*text.get_position(), text.get_ha(), text.get_va())
+        return kept
 
     def _update_fit_band(self):
         fit = self.state.fit_result

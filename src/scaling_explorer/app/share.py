@@ -15,24 +15,9 @@ import ipywidgets as w
 
 from .state import AppState
 
-PAGE_KEYS = ("lecture", "step")  # page-level query keys; everything else belongs to the Scenario
 
-
-def split_query(query: str) -> tuple[str, dict[str, str]]:
-    """Split a page query into the Scenario's part and the page's own keys (lecture, step)."""
-    from urllib.parse import parse_qsl, urlencode
-
-    scenario, page = [], {}
-    for key, value in parse_qsl((query or "").lstrip("?"), keep_blank_values=True):
-        (page.__setitem__(key, value) if key in PAGE_KEYS else scenario.append((key, value)))
-    return urlencode(scenario, safe=",:"), page
-
-
-def page_query(scenario_query: str, page: dict[str, str] | None = None) -> str:
-    """The page's query: the Scenario's, then the page keys (lecture, step) if any."""
-    from urllib.parse import urlencode
-
-    extra = urlencode([(k, v) for k, v in (page or {}).items() if v != ""])
+def page_query(scenario_query: str, extra: str = "") -> str:
+    """The page's query: the Scenario's, then the page's own keys (a lecture step), if any."""
     return "&".join(p for p in (scenario_query, extra) if p)
 
 
@@ -45,10 +30,10 @@ def data_link(filename: str, mime: str, payload: bytes, label: str) -> str:
 class SharePanel:
     """The "link to this view" line and the export links."""
 
-    def __init__(self, state: AppState, figure, page_keys=lambda: {}):
+    def __init__(self, state: AppState, figure, extra_query=lambda: ""):
         self.state = state
         self.figure = figure
-        self.page_keys = page_keys  # the page's own keys (a lecture step), for the link
+        self.extra_query = extra_query  # the page's own keys (a lecture step), for the link
         self.link = w.HTML()
         self.downloads = w.HTML()
         self.png_button = w.Button(description="Prepare figure PNG", icon="image",
@@ -61,7 +46,7 @@ class SharePanel:
 
     def query(self) -> str:
         """The page query reproducing the current view."""
-        return page_query(self.state.scenario.to_query(), self.page_keys())
+        return page_query(self.state.scenario.to_query(), self.extra_query())
 
     def refresh(self, changed=None) -> None:
         query = self.query()

@@ -67,13 +67,6 @@ class MoEFlopModel(FlopModel):
         """Training FLOPs per token of ``N`` total non-embedding parameters."""
         return self._per_token(self.n_blocks(N))
 
-    def flops(self, N, D):
-        """Training FLOPs for ``N`` total non-embedding parameters and ``D`` tokens."""
-        return self.flops_per_token(N) * positive("D (tokens)", D)
-
-    def tokens(self, C, N):
-        """Tokens ``C`` FLOPs buy for ``N`` total non-embedding parameters."""
-        return positive("C (FLOPs)", C) / self.flops_per_token(N)
 
     def params(self, C, D):
         """Total non-embedding parameters that ``C`` FLOPs buy for ``D`` tokens (root of the cubic in n_blocks)."""

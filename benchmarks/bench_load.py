@@ -1,0 +1,311 @@
+"""Capacity of one server: N viewers in one headless Chromium against one Voila server.
+
+Usage: ``.venv/bin/python benchmarks/bench_load.py [--viewers 1 10 30] [--seconds 30] [--quick]``.
+Prints a table; never fails a build (errors are printed, exit status 0).
+
+For each class size N (``VoilaServer`` from ``scaling_explorer.serve``, the settings every route reads):
+
+a) arrival storm: N fresh browser contexts open the page at once; time to interactive (the numbers
+   table shows Epoch's N_opt and the plot is drawn, as in bench_page.py), p50 / p90 / max; once with a
+   preheated pool of N kernels (filled and idle first) and once without a pool. Server + kernel CPU
+   spent from the first request until the last page is interactive, per arrival.
+b) stepping (after the pooled arrival): every viewer presses ArrowRight / ArrowLeft on the compute
+   slider about once a second for ``--seconds`` s, each step timed from the keydown until both the
+   numbers table and the plot changed (bench_page.py's in-page probe). A viewer waits for its step
+   (at most ``STEP_TIMEOUT_S``) before the next one, so a slow server serves fewer than the offered
+   N steps/s; steps not done within the timeout count as timed out.
+c) CPU: server and kernel CPU seconds per step; the browser's own CPU (all Chromium processes),
+   since it shares the cores; RSS and USS per kernel once the class is in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import psutil
+from bench_page import (
+    ARM_JS,
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTALL_JS,
+    READY_JS,
+    VIEWPORT,
+    Server,
+    expected_text,
+    pct,
+)
+
+STEP_TIMEOUT_S = 10.0
+LOAD_TIMEOUT_S = 600.0
+
+# The issue's targets on this 2-core box, browser included.
+TARGETS = {"arrival_p90_10": 8.0, "arrival_p90_30": 20.0, "step_p90_ms": 500.0, "server_cpu_per_arrival": 1.0,
+           "kernel_cpu_per_step": 0.01, "rss_per_kernel_mib": 150.0}
+
+
+# ---------------------------------------------------------------------------------------- CPU books
+class CpuBook:
+    """CPU seconds of a set of processes, including those that end between samples (last value kept)."""
+
+    def __init__(self, find):
+        self.find = find  # () -> list[psutil.Process]
+        self.seen: dict[int, float] = {}
+
+    def sample(self) -> float:
+        for p in self.find():
+            try:
+                t = p.cpu_times()
+                self.seen[p.pid] = t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return sum(self.seen.values())
+
+
+def chromium_processes() -> list[psutil.Process]:
+    out = []
+    for p in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                out.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def books(server: Server):
+    srv = psutil.Process(server.process.pid)
+    return {"server": CpuBook(lambda: [srv]), "kernels": CpuBook(server.kernels),
+            "browser": CpuBook(chromium_processes)}
+
+
+async def sampler(all_books, stop: asyncio.Event, every: float = 0.5):
+    """Keep sampling so processes that end (closed pages) keep their CPU in the books."""
+    while not stop.is_set():
+        for b in all_books.values():
+            b.sample()
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
+
+
+# ---------------------------------------------------------------------------------------- viewers
+async def arrive(browser, url, expected):
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    t0 = time.perf_counter()
+    await page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_S * 1000)
+    await page.wait_for_function(READY_JS, arg=[expected, "ipympl"], polling=200, timeout=LOAD_TIMEOUT_S * 1000)
+    return context, page, time.perf_counter() - t0
+
+
+async def step_loop(page, seconds: float, rng: random.Random):
+    """Step the budget about once a second for ``seconds``; return (latencies ms, offered, timed out)."""
+    await page.evaluate(INSTALL_JS)
+    await page.locator(".noUi-handle").first.focus()
+    await asyncio.sleep(rng.uniform(0, 1.0))  # viewers do not press in lockstep
+    latencies, offered, timeouts = [], 0, 0
+    end = time.monotonic() + seconds
+    key = "ArrowRight"
+    while time.monotonic() < end:
+        started = time.monotonic()
+        offered += 1
+        await page.evaluate(ARM_JS, ["ipympl", CANVAS])
+        await page.keyboard.press(key)
+        key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+        try:
+            await page.wait_for_function("() => window.__se.done", polling=50, timeout=STEP_TIMEOUT_S * 1000)
+            r = await page.evaluate("() => ({tKey: __se.tKey, tTable: __se.tTable, tPlot: __se.tPlot, "
+                                    "timeout: __se.timeout})")
+            if r["timeout"] or r["tKey"] is None:
+                timeouts += 1
+            else:
+                latencies.append(max(r["tTable"], r["tPlot"]) - r["tKey"])
+        except Exception:  # Playwright's TimeoutError: the step never completed
+            timeouts += 1
+            await page.evaluate("() => { window.__se.done = true; }")
+        rest = 1.0 - (time.monotonic() - started)
+        if rest > 0:
+            await asyncio.sleep(rest)
+    return latencies, offered, timeouts
+
+
+# ---------------------------------------------------------------------------------------- one class
+async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expected: str, log,
+                    extra_args: tuple[str, ...] = ()) -> dict:
+    res = {"n": n, "pool": pool}
+    server = Server(workdir, f"n{n}-pool{pool}", pool_size=pool, extra_args=extra_args)
+    res["command"] = server.command
+    browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        if pool:
+            log(f"  N={n}, pool {pool}: waiting for the pool to fill ...")
+            t = server.wait_idle(kernels=pool, timeout=60 + 6 * pool)
+            log(f"    filled and idle after {t:.0f} s")
+        else:
+            server.wait_idle(kernels=0, timeout=30)
+        b = books(server)
+        stop = asyncio.Event()
+        cpu0 = {k: v.sample() for k, v in b.items()}
+        task = asyncio.create_task(sampler(b, stop))
+        t0 = time.monotonic()
+        arrivals = await asyncio.gather(*(arrive(browser, server.url, expected) for _ in range(n)),
+                                        return_exceptions=True)
+        wall = time.monotonic() - t0
+        cpu1 = {k: v.sample() for k, v in b.items()}
+        ok = [a for a in arrivals if not isinstance(a, BaseException)]
+        failed = [a for a in arrivals if isinstance(a, BaseException)]
+        for f in failed[:2]:
+            log(f"    load failed: {type(f).__name__}: {str(f).splitlines()[0]}")
+        res["ready_s"] = sorted(a[2] for a in ok)
+        res["load_failures"] = len(failed)
+        res["arrival_wall_s"] = wall
+        res["arrival_cpu"] = {k: cpu1[k] - cpu0[k] for k in cpu0}
+        log(f"    {len(ok)}/{n} interactive; p50 {pct(res['ready_s'], 0.5):.1f} s, max "
+            f"{max(res['ready_s'], default=float('nan')):.1f} s; server+kernels "
+            f"{res['arrival_cpu']['server'] + res['arrival_cpu']['kernels']:.1f} CPU-s")
+        mem = []
+        for k in server.kernels():
+            try:
+                info = k.memory_full_info()
+                mem.append((info.rss, info.uss))
+            except psutil.NoSuchProcess:
+                pass
+        res["rss_mib"] = statistics.median(m[0] for m in mem) / 2**20 if mem else float("nan")
+        res["uss_mib"] = statistics.median(m[1] for m in mem) / 2**20 if mem else float("nan")
+        res["kernels"] = len(mem)
+        if pool and seconds > 0 and ok:
+            # Steps start once the pool has refilled (fill_delay: 15 s after the visits) and settled,
+            # so that kernel starts do not count as step CPU.
+            t = server.wait_idle(kernels=len(ok) + pool, timeout=90 + 6 * pool)
+            log(f"    pool refilled and idle after {t:.0f} s")
+            cpu0 = {k: v.sample() for k, v in b.items()}
+            rng = random.Random(0)
+            results = await asyncio.gather(*(step_loop(a[1], seconds, rng) for a in ok), return_exceptions=True)
+            cpu1 = {k: v.sample() for k, v in b.items()}
+            good = [r for r in results if not isinstance(r, BaseException)]
+            for r in results:
+                if isinstance(r, BaseException):
+                    log(f"    stepping failed: {type(r).__name__}: {str(r).splitlines()[0]}")
+            res["steps_ms"] = sorted(x for r in good for x in r[0])
+            res["offered"] = sum(r[1] for r in good)
+            res["timeouts"] = sum(r[2] for r in good) + (len(results) - len(good))
+            res["step_cpu"] = {k: cpu1[k] - cpu0[k] for k in cpu0}
+            res["step_seconds"] = seconds
+            served = max(len(res["steps_ms"]), 1)
+            log(f"    {len(res['steps_ms'])}/{res['offered']} steps, p90 {pct(res['steps_ms'], 0.9):.0f} ms, kernel "
+                f"{res['step_cpu']['kernels'] / served:.3f} CPU-s/step")
+        stop.set()
+        await task
+        for a in ok:
+            await a[0].close()
+    finally:
+        await browser.close()
+        server.stop()
+    return res
+
+
+# ---------------------------------------------------------------------------------------- report
+def f(x, spec):
+    return "—" if x is None or x != x else format(x, spec)
+
+
+def report(rows: list[dict]):
+    header = ["N", "pool", "TTI p50 s", "TTI p90 s", "TTI max s", "fail", "srv+krn CPU-s/arrival",
+              "browser CPU-s (arrivals)", "steps served/sent/offered", "timed out", "step p50 ms", "step p90 ms",
+              "kernel CPU-s/step", "server CPU-s/step", "browser CPU-s/step", "RSS/kernel MiB", "USS/kernel MiB"]
+    table = []
+    for r in rows:
+        n = r["n"]
+        a = r.get("arrival_cpu", {})
+        steps = r.get("steps_ms")
+        served = len(steps) if steps else 0
+        s = r.get("step_cpu", {})
+
+        def per(k, s=s, served=served):
+            return s[k] / served if served else float("nan")
+        table.append([str(n), str(r["pool"]), f(pct(r.get("ready_s", []), 0.5), ".1f"),
+                      f(pct(r.get("ready_s", []), 0.9), ".1f"), f(max(r.get("ready_s") or [float("nan")]), ".1f"),
+                      str(r.get("load_failures", "—")),
+                      f((a.get("server", 0) + a.get("kernels", 0)) / n if a else float("nan"), ".2f"),
+                      f(a.get("browser", float("nan")), ".1f"),
+                      f"{served}/{r['offered']}/{n * r['step_seconds']:.0f}" if steps is not None else "—",
+                      str(r.get("timeouts", "—")), f(pct(steps or [], 0.5), ".0f"), f(pct(steps or [], 0.9), ".0f"),
+                      f(per("kernels"), ".3f"), f(per("server"), ".3f"), f(per("browser"), ".3f"),
+                      f(r.get("rss_mib", float("nan")), ".0f"), f(r.get("uss_mib", float("nan")), ".0f")])
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(header)] if table else []
+    print()
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for t in table:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(t, widths, strict=True)) + " |")
+    print(f"TTI: time to interactive from page.goto; steps offered at 1/s per viewer (a viewer sends the next "
+          f"once the last is done or timed out); step timeout "
+          f"{STEP_TIMEOUT_S:g} s; targets: {TARGETS}")
+    for r in rows:
+        print(f"  N={r['n']} pool={r['pool']}: {r.get('command', '')}")
+    print("benchmark: " + shlex.join([sys.executable, *sys.argv]))
+
+
+async def amain(args, log) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    rows = []
+    expected = expected_text()
+    with tempfile.TemporaryDirectory(prefix="bench_load-") as tmp:
+        async with async_playwright() as p:
+            for n in args.viewers:
+                pools = [0] if args.no_pool_only else [n] if args.pool_only else [n, 0]
+                for pool in pools:
+                    log(f"N={n} viewers, pool {pool}:")
+                    try:
+                        rows.append(await run_class(p, Path(tmp), n, pool, args.seconds, expected, log,
+                                                    tuple(args.voila_arg)))
+                    except Exception:
+                        traceback.print_exc()
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 30])
+    ap.add_argument("--seconds", type=float, default=30.0, help="stepping phase per class (default 30)")
+    ap.add_argument("--quick", action="store_true", help="1 and 3 viewers, 10 s of stepping")
+    ap.add_argument("--no-pool-only", action="store_true", help="only the arrival without a pool")
+    ap.add_argument("--pool-only", action="store_true", help="only the arrival with a pool (and the steps)")
+    ap.add_argument("--voila-arg", action="append", default=[],
+                    help="extra Voila option, e.g. --voila-arg=--VoilaKernelManager.fill_delay=60")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.viewers, args.seconds = [1, 3], 10.0
+    if not Path(CHROMIUM).exists():
+        print(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+        return 0
+    t0 = time.monotonic()
+
+    def log(msg):
+        print(msg, flush=True)
+
+    rows = []
+    try:
+        rows = asyncio.run(amain(args, log))
+    except Exception:
+        traceback.print_exc()
+    report(rows)
+    print(f"wall time {time.monotonic() - t0:.0f} s, {os.cpu_count()} CPUs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
