@@ -13,12 +13,14 @@ import math
 from contextlib import contextmanager
 
 import ipywidgets as w
+import numpy as np
 
 from .. import compute, laws
 from ..catalog import year_span
 from ..conventions import FLOP_MODELS
 from ..readout import catalog
 from ..scenario import BUDGET_RANGE
+from ..wrappers import inference_tokens_from_requests
 from .format import fmt_count
 from .state import AppState
 
@@ -67,6 +69,39 @@ def _parse_budget(text: str) -> float | None:
         return float(text.replace(",", "").replace("_", "").strip())
     except ValueError:
         return None
+
+
+def _fmt_tokens(tokens: float) -> str:
+    """A token count as typed: 0, or the shortest exact scientific form (2e12, 1.9952623149688828e12)."""
+    if tokens == 0:
+        return "0"
+    return np.format_float_scientific(float(tokens), unique=True, trim="-", exp_digits=1).replace("e+", "e")
+
+
+def _parse_optional(text: str) -> tuple[bool, float | None]:
+    """(ok, value) of an entry where empty means none: (True, None), (True, 2.0) or (False, None)."""
+    if not text.strip():
+        return True, None
+    value = _parse_budget(text)
+    return value is not None, value
+
+
+def _error(text: str) -> str:
+    return f'<span class="se-error">{html.escape(text)}</span>'
+
+
+def _on_log_grid(slider: w.FloatLogSlider, value: float) -> float:
+    """The slider's grid value nearest ``value`` (clamped to its range)."""
+    exponent = min(max(math.log(value, slider.base), slider.min), slider.max)
+    return slider.base ** (slider.min + round((exponent - slider.min) / slider.step) * slider.step)
+
+
+# Inference demand and unique tokens: the sliders' spans (tokens). Demand from 1e9 (a small
+# deployment) to 1e16 (beyond the ~1e15 tokens the largest services report per year); 0, no
+# demand, is the "serve the model" box unticked. Unique tokens from 1e9 to 1e15 (past the ~1e14
+# tokens of the largest public web corpora).
+DEMAND_RANGE = (1e9, 1e16)
+UNIQUE_RANGE = (1e9, 1e15)
 FLOP_MODEL_LABELS = {"6ND": "6ND", "kaplan": "Kaplan: 6 N_nonemb D", "chinchilla": "Chinchilla App. F",
                      "deepseek": "DeepSeek: M D"}
 
@@ -181,6 +216,51 @@ class Controls:
                                                   "within 2%"])
         self.flatness.observe(lambda c: self._write(self.conventions_message, flatness=c["new"] or None), "value")
 
+        # Inference demand (issue 11): lifetime tokens T, 0 by default (the box unticked). The slider
+        # writes T and so ticks the box (through the read-back); exact values are typed beside it.
+        self.demand_message = message_box()
+        self.serve = w.Checkbox(value=s.inference_tokens > 0, description="serve the model (lifetime tokens T)",
+                                indent=False, layout=full)
+        self.serve.observe(self._on_serve, "value")
+        self.demand = w.FloatLogSlider(value=1e13, base=10, min=math.log10(DEMAND_RANGE[0]),
+                                       max=math.log10(DEMAND_RANGE[1]), step=0.1, readout=False,
+                                       description="T (tokens)", continuous_update=True, layout=full, style=style)
+        # On the grid from the start, so the browser's snapped echo is not taken for a user's move.
+        self.demand.value = self._demand_shows = _on_log_grid(self.demand, s.inference_tokens or 1e13)
+        self.demand.observe(self._on_demand_slider, "value")
+        self.demand_text = w.Text(value=_fmt_tokens(s.inference_tokens), description="exact",
+                                  continuous_update=False, placeholder="e.g. 2e12 (0: none)",
+                                  layout=w.Layout(width="200px"), style={"description_width": "44px"})
+        self.demand_text.observe(self._on_demand_text, "value")
+        self.requests = w.BoundedFloatText(value=1e10, min=0, max=1e16, description="requests",
+                                           layout=w.Layout(width="170px"), style={"description_width": "60px"})
+        self.tokens_per_request = w.BoundedFloatText(value=1000, min=0, max=1e8, description="tokens each",
+                                                     layout=w.Layout(width="170px"),
+                                                     style={"description_width": "76px"})
+        self.from_requests = w.Button(description="Set demand", tooltip="T = requests × (input + output) tokens each")
+        self.from_requests.on_click(self._on_requests)
+        self.demand_readout = w.HTML()
+
+        self.unique_message = message_box()
+        self.limit_unique = w.Checkbox(value=s.unique_tokens is not None, indent=False, layout=full,
+                                       description="limit unique training tokens U (repeat data)")
+        self.limit_unique.observe(self._on_limit_unique, "value")
+        self.unique = w.FloatLogSlider(value=1e12, base=10, min=math.log10(UNIQUE_RANGE[0]),
+                                       max=math.log10(UNIQUE_RANGE[1]), step=0.1, readout=False,
+                                       description="U (tokens)", continuous_update=True, layout=full, style=style)
+        self.unique.value = self._unique_shows = _on_log_grid(self.unique, s.unique_tokens or 1e12)
+        self.unique.observe(self._on_unique_slider, "value")
+        self.unique_text = w.Text(value="" if s.unique_tokens is None else _fmt_tokens(s.unique_tokens),
+                                  description="exact", continuous_update=False, placeholder="empty: unlimited",
+                                  layout=w.Layout(width="200px"), style={"description_width": "44px"})
+        self.unique_text.observe(self._on_unique_text, "value")
+
+        self.target_message = message_box()
+        self.target = w.Text(value="" if s.target_loss is None else _fmt_budget(s.target_loss),
+                             description="Target loss (nats/token)", continuous_update=False,
+                             placeholder="empty: none", layout=full, style=style)
+        self.target.observe(self._on_target, "value")
+
         self.coef_box = w.VBox()
         self.coef: dict[str, w.FloatText] = {}
         self.reset = w.Button(description="Reset to published", icon="undo")
@@ -189,7 +269,7 @@ class Controls:
         self.coef_message = message_box()
 
         state.watch(self.read_back)
-        self.read_back(frozenset({"laws", "surface", "edits", "budget", "hardware"}))
+        self.read_back(frozenset({"laws", "surface", "edits", "budget", "hardware", "inference_tokens"}))
 
     # -- state -> widgets: the one way back ---------------------------------------------------
     @contextmanager
@@ -232,11 +312,42 @@ class Controls:
             if "flatness" in changed and self.flatness.value != (s.flatness or 0.0):
                 self.flatness.options = _flatness_options(s.flatness)
                 self.flatness.value = s.flatness or 0.0
+            if "inference_tokens" in changed:
+                T = s.inference_tokens
+                self.serve.value = T > 0
+                if T > 0:
+                    self._demand_shows = self._show_on_slider(self.demand, T)
+                if _parse_budget(self.demand_text.value) != T:
+                    self.demand_text.value = _fmt_tokens(T)
+            if "unique_tokens" in changed:
+                U = s.unique_tokens
+                self.limit_unique.value = U is not None
+                if U is not None:
+                    self._unique_shows = self._show_on_slider(self.unique, U)
+                if _parse_optional(self.unique_text.value) != (True, U):
+                    self.unique_text.value = "" if U is None else _fmt_tokens(U)
+            if "target_loss" in changed and _parse_optional(self.target.value) != (True, s.target_loss):
+                self.target.value = "" if s.target_loss is None else _fmt_budget(s.target_loss)
         if changed & {"budget", "hardware", "mfu"}:
             b = self.state.readout.budget
             self.budget_readout.value = (
                 f'<div class="se-readout">{b.flops:.3g} FLOPs = {b.pf_days:,.4g} PF-days '
                 f"= {fmt_count(b.gpu_hours / 24)} {b.hardware} GPU-days</div>")
+
+        if "inference_tokens" in changed:
+            T = self.state.scenario.inference_tokens
+            self.demand_readout.value = (
+                f'<div class="se-readout">T = {T:.3g} tokens ({fmt_count(T)}) over the model\'s life; '
+                "serving costs 2&middot;N&middot;T FLOPs</div>" if T else
+                '<div class="se-readout">no inference demand: training cost only</div>')
+
+    @staticmethod
+    def _show_on_slider(slider: w.FloatLogSlider, value: float) -> float:
+        """Put ``slider`` on its grid value nearest ``value`` (read-back only); returns that value."""
+        on_grid = _on_log_grid(slider, value)
+        if abs(math.log10(slider.value) - math.log10(on_grid)) >= 1e-9:
+            slider.value = on_grid
+        return on_grid
 
     def _law_boxes(self) -> None:
         shown = self.state.scenario.laws
@@ -298,6 +409,55 @@ class Controls:
 
         self.errors.guard(self.budget_message, apply)
 
+    # Inference demand, unique tokens, target loss. A slider's echo of its own read-back (the
+    # browser snapping to the grid) is not the user's choice, as for the budget.
+    def _on_serve(self, change) -> None:
+        self._write(self.demand_message, inference_tokens=float(self.demand.value) if change["new"] else 0.0)
+
+    def _on_demand_slider(self, change) -> None:
+        if abs(math.log10(change["new"]) - math.log10(self._demand_shows)) < 1e-9:
+            return
+        self._write(self.demand_message, inference_tokens=float(change["new"]))
+
+    def _on_demand_text(self, change) -> None:
+        value = _parse_budget(change["new"]) if change["new"].strip() else 0.0
+        if value is None:
+            self.demand_message.value = _error(f"demand: {change['new']} is not a number of tokens "
+                                               "(type e.g. 2e12, or 0 for none)")
+            return
+        self._write(self.demand_message, inference_tokens=value)
+
+    def _on_requests(self, _button=None) -> None:
+        def apply():
+            self.state.update(inference_tokens=inference_tokens_from_requests(
+                self.requests.value, self.tokens_per_request.value))
+
+        self.errors.guard(self.demand_message, apply)
+
+    def _on_limit_unique(self, change) -> None:
+        self._write(self.unique_message, unique_tokens=float(self.unique.value) if change["new"] else None)
+
+    def _on_unique_slider(self, change) -> None:
+        if abs(math.log10(change["new"]) - math.log10(self._unique_shows)) < 1e-9:
+            return
+        self._write(self.unique_message, unique_tokens=float(change["new"]))
+
+    def _on_unique_text(self, change) -> None:
+        ok, value = _parse_optional(change["new"])
+        if not ok:
+            self.unique_message.value = _error(f"unique tokens: {change['new']} is not a number of tokens "
+                                               "(type e.g. 2e11, or leave empty for unlimited)")
+            return
+        self._write(self.unique_message, unique_tokens=value)
+
+    def _on_target(self, change) -> None:
+        ok, value = _parse_optional(change["new"])
+        if not ok:
+            self.target_message.value = _error(f"target: {change['new']} is not a loss in nats per token "
+                                               "(type e.g. 2.0, or leave empty for none)")
+            return
+        self._write(self.target_message, target_loss=value)
+
     def _on_law_toggle(self, change) -> None:
         if self._reading_back:
             return
@@ -344,6 +504,10 @@ class Controls:
             section("Published models"), self.years, self.weights, self.architecture, self.model,
             self.filter_message,
             section("Hardware"), self.hardware, self.mfu, self.price, self.hw_message,
+            section("Inference demand"), self.serve, self.demand, self.demand_text, self.demand_readout,
+            w.HBox([self.requests, self.tokens_per_request]), self.from_requests, self.demand_message,
+            section("Data and target"), self.limit_unique, self.unique, self.unique_text, self.unique_message,
+            self.target, self.target_message,
             section("Conventions"), self.param_count, self.flop_model, self.flatness, self.conventions_message,
             advanced,
         ], layout=w.Layout(width="360px", min_width="320px", padding="0 12px 0 0"))

@@ -23,6 +23,7 @@ from .. import frontier
 from ..catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
+from ..wrappers import band_edge_at_demand
 from .state import FIT_KEY, LAWS_CHANGED, AppState
 
 DPI = 72  # one point is one CSS pixel
@@ -46,9 +47,12 @@ PRESENTATION_SCALE = 1.5
 WIDE = 760  # px: from this width the panels sit side by side
 
 # Fields whose change only moves the blitted budget artists; everything else redraws the figure.
-BUDGET_FIELDS = frozenset({"budget"})
+# A unique-token budget moves only the data-constrained markers (blitted) unless it turns on or
+# off, which changes the legend. Inference demand changes the models' status: a redraw.
+BUDGET_FIELDS = frozenset({"budget", "unique_tokens"})
 PLOT_FIELDS = frozenset({"budget", "laws", "surface", "edits", "band", "years", "weights", "architecture", "model",
-                         "hide", "present", "param_count", "flop_model", "flatness", LAWS_CHANGED})
+                         "hide", "present", "param_count", "flop_model", "flatness", "inference_tokens",
+                         "unique_tokens", LAWS_CHANGED})
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
@@ -129,6 +133,8 @@ class PlotsView:
         self.optimum: dict[str, Line2D] = {}
         self.loss_optimum: dict[str, Line2D] = {}
         self.flat_band: dict[str, Line2D] = {}
+        self.aware_optimum: dict[str, Line2D] = {}        # inference-aware optimum (hollow star)
+        self.constrained_optimum: dict[str, Line2D] = {}  # data-constrained optimum (hollow pentagon)
         self._label_cache: dict = {}
         self._hovered = None
         self._build_nd()
@@ -155,6 +161,12 @@ class PlotsView:
         for markers, ax, size in ((self.optimum, self.ax, 16), (self.loss_optimum, self.ax_loss, 14)):
             markers[key] = ax.plot([], [], marker="*", ms=size, mec="white", mew=0.8, ls="none", zorder=6,
                                    visible=False, color=style["color"])[0]
+            self.blitter.add(markers[key])
+        # Beyond Chinchilla (issue 11): the same loss at the lowest lifetime FLOPs under the demand,
+        # and the lowest loss of the budget with limited unique tokens.
+        for markers, marker, size in ((self.aware_optimum, "*", 17), (self.constrained_optimum, "p", 13)):
+            markers[key] = self.ax.plot([], [], marker=marker, ms=size, mfc="none", mec=style["color"], mew=2.0,
+                                        ls="none", zorder=6, visible=False)[0]
             self.blitter.add(markers[key])
         # The near-optimal stretch of the budget's iso-FLOP line (scenario.flatness), drawn over it.
         self.flat_band[key] = self.ax.plot([], [], lw=9, alpha=0.35, solid_capstyle="butt", zorder=2.5,
@@ -242,7 +254,12 @@ class PlotsView:
     def _legend_entries(self) -> int:
         """Entries in the legend: the shown laws, the fit band, and nine fixed keys."""
         s = self.state.scenario
-        return len(s.laws) + 9 + (FIT_KEY in s.laws and self.state.fit_result is not None)
+        return len(s.laws) + 9 + (FIT_KEY in s.laws and self.state.fit_result is not None) + sum(self._legend_key())
+
+    def _legend_key(self) -> tuple[bool, bool]:
+        """Which optional legend entries show: the inference-aware and the data-constrained optimum."""
+        s = self.state.scenario
+        return s.inference_tokens > 0, s.unique_tokens is not None
 
     def _restyle(self) -> None:
         """Apply the text sizes for the current scale to every fixed text artist."""
@@ -269,6 +286,10 @@ class PlotsView:
         return [t.get_fontsize() * self.fig.dpi / 72 / self.fig.canvas.device_pixel_ratio for t in texts]
 
     # -- updates ------------------------------------------------------------------------------
+    def status_column(self) -> str:
+        """The models' status column the plot shows: relative to the demand when there is one."""
+        return "status_at_demand" if "status_at_demand" in self.state.readout.all_models.columns else "status"
+
     def visible_models(self) -> pd.DataFrame:
         """Classified models that pass the filters and can be placed on the plane."""
         return self.state.readout.plotted
@@ -304,7 +325,7 @@ class PlotsView:
         self._hovered = name
         if hit is not None:
             self.hover_note.xy = (hit["compute_params"], hit["tokens"])
-            self.hover_note.set_text(f"{name}: {hit['status']}\n{hit['tokens_per_param']:.3g} tokens/param")
+            self.hover_note.set_text(f"{name}: {hit[self.status_column()]}\n{hit['tokens_per_param']:.3g} tokens/param")
             # Keep the note inside the axes: flip it left of points in the right half.
             right = event.x > self.ax.bbox.x0 + self.ax.bbox.width / 2
             self.hover_note.set_position((-12 if right else 12, 10))
@@ -313,10 +334,11 @@ class PlotsView:
         self.blitter.update()
 
     def _on_change(self, changed: frozenset[str]):
-        if changed & {"present", "laws", LAWS_CHANGED}:  # type size, or legend rows, changed
+        legend_changed = self._legend_key() != self._legend_shows
+        if changed & {"present", "laws", LAWS_CHANGED} or legend_changed:  # type size, or legend rows, changed
             self.scale = PRESENTATION_SCALE if self.state.scenario.present else 1.0
             self._layout(*self.fig.canvas.get_width_height())
-        if changed <= BUDGET_FIELDS:
+        if changed <= BUDGET_FIELDS and not legend_changed:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 self._update_budget_artists()
             self.blitter.update()
@@ -345,9 +367,16 @@ class PlotsView:
                 text.set_text(f"{level:.2f}")
             else:
                 text.set_text("")
-        # Shading from the surface law's band edges, traced along its frontier.
-        N_low, D_low = frontier.band_edge(surface, C_GRID, 1.0 / s.band)
-        N_high, D_high = frontier.band_edge(surface, C_GRID, s.band)
+        # Shading from the surface law's band edges, traced along its frontier; under demand, relative
+        # to the cheapest model of each loss over its lifetime (as the models' status is).
+        status = self.status_column()
+        if status == "status_at_demand":
+            levels = frontier.optimal_loss(surface, C_GRID)
+            N_low, D_low = self._finite(*band_edge_at_demand(surface, levels, 1.0 / s.band, s.inference_tokens))
+            N_high, D_high = self._finite(*band_edge_at_demand(surface, levels, s.band, s.inference_tokens))
+        else:
+            N_low, D_low = frontier.band_edge(surface, C_GRID, 1.0 / s.band)
+            N_high, D_high = frontier.band_edge(surface, C_GRID, s.band)
         self.under.set_data(N_low, np.full_like(N_low, D_LIM[0] / 10), D_low)
         self.over.set_data(N_high, D_high, np.full_like(N_high, D_LIM[1] * 10))
         # Frontiers and optimal-loss curves of the shown laws.
@@ -368,23 +397,30 @@ class PlotsView:
         for arch, points in self.points.items():
             m = models[models["architecture"].fillna("dense") == arch]
             points.set_offsets(np.column_stack([m["compute_params"], m["tokens"]]) if len(m) else np.empty((0, 2)))
-            face, edge, width = status_style(m["status"])
+            face, edge, width = status_style(m[status])
             points.set_facecolors(face), points.set_edgecolors(edge), points.set_linewidths(width)
-            points.set_sizes(status_sizes(m["status"]))
+            points.set_sizes(status_sizes(m[status]))
             self.point_names[arch] = m["name"].tolist()
-        over = models[models["status"] == OVERTRAINED]
+        over = models[models[status] == OVERTRAINED]
         self.over_dots.set_offsets(np.column_stack([over["compute_params"], over["tokens"]]) if len(over)
                                    else np.empty((0, 2)))
         self.loss_points.set_offsets(np.column_stack([models["flops"], models["loss"]]) if len(models)
                                      else np.empty((0, 2)))
-        face, edge, width = status_style(models["status"])
+        face, edge, width = status_style(models[status])
         self.loss_points.set_facecolors(face), self.loss_points.set_edgecolors(edge)
         self.loss_points.set_linewidths(width)
         self._update_labels(models)
         sel = models[models["name"] == s.model]
         self.highlight.set_data(sel["compute_params"], sel["tokens"])
         self._update_loss_ylim(models)
-        self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
+        if status == "status_at_demand":
+            self.nd_title.set_text(f"Status at T = {s.inference_tokens:.3g} tokens of demand: "
+                                   f"{law_label(s, s.surface)}")
+        elif s.inference_tokens:
+            self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)} (training cost only: "
+                                   "demand needs a Chinchilla-form law)")
+        else:
+            self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
         self._update_legend()
         self._apply_layers()
 
@@ -425,6 +461,12 @@ class PlotsView:
         if segments:
             leaders = LineCollection(segments, colors="#999999", linewidths=0.6, zorder=3.5)
             self.labels.append(self.ax.add_collection(leaders, autolim=False))
+
+    @staticmethod
+    def _finite(N, D):
+        """The points of a band edge that exist (a loss some N reaches on those tokens)."""
+        keep = np.isfinite(N) & np.isfinite(D)
+        return N[keep], D[keep]
 
     def _keep_clear(self, texts: list[Text]) -> dict[str, tuple[float, float, str, str]]:
         """Where adjustText left each label, moved inside the axes; a label still overlapping one of
@@ -479,6 +521,13 @@ class PlotsView:
                     Patch(color=SHADE[OVERTRAINED], alpha=0.25, label="over-trained region"),
                     Line2D([], [], color="#333333", ls=(0, (5, 3)), label="iso-FLOP line of the budget"),
                     Line2D([], [], color="#9a9a9a", lw=0.8, label="iso-loss contour (loss value)")]
+        aware, constrained = self._legend_shows = self._legend_key()
+        if aware:
+            handles.append(Line2D([], [], ls="none", marker="*", ms=12, mfc="none", mec="#555555", mew=1.6,
+                                  label=f"same loss, least FLOPs serving T = {s.inference_tokens:.3g}"))
+        if constrained:
+            handles.append(Line2D([], [], ls="none", marker="p", ms=10, mfc="none", mec="#555555", mew=1.6,
+                                  label=f"best with U = {s.unique_tokens:.3g} unique tokens"))
         if getattr(self, "legend", None) is not None:
             self.legend.remove()
         width = self.fig.canvas.get_width_height()[0]
@@ -492,7 +541,8 @@ class PlotsView:
             "contours": [*self.contours, *self.contour_text],
             "shading": [self.under, self.over],
             "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
-            "optima": [*self.optimum.values(), *self.loss_optimum.values(), *self.flat_band.values()],
+            "optima": [*self.optimum.values(), *self.loss_optimum.values(), *self.flat_band.values(),
+                       *self.aware_optimum.values(), *self.constrained_optimum.values()],
             "models": [*self.points.values(), self.over_dots, self.loss_points, self.highlight],
             "labels": list(self.labels),
             "budget": [self.iso_flop, self.budget_line],
@@ -530,6 +580,13 @@ class PlotsView:
             marker.set_data([row.params], [row.tokens])
             if row.loss is not None:
                 loss_marker.set_data([C], [row.loss])
+        for markers, field in ((self.aware_optimum, "inference_aware"), (self.constrained_optimum, "data_constrained")):
+            for key, marker in markers.items():
+                row = rows.get(key) if "optima" not in s.hide else None
+                optimum = None if row is None else getattr(row, field)
+                marker.set_visible(optimum is not None)
+                if optimum is not None:
+                    marker.set_data([optimum.params], [optimum.tokens])
         for key, band in self.flat_band.items():
             row = rows.get(key) if "optima" not in s.hide else None
             band.set_visible(row is not None and row.params_range is not None)

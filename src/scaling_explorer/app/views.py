@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..catalog import NOT_PLOTTED
+from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
 from .format import fmt_count
 from .state import LAWS_CHANGED, AppState
@@ -18,14 +19,23 @@ from .state import LAWS_CHANGED, AppState
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
+def _fmt_flops(x) -> str:
+    return "—" if x is None else f"{x:.3g}"
+
+
 class NumbersView:
-    """The numbers for the chosen budget, one row per shown law, as an HTML table (from the Readout)."""
+    """The numbers for the chosen budget, one row per shown law, as an HTML table (from the Readout).
+
+    With inference demand, a unique-token budget or a target loss the Readout's extra results for
+    each law follow its row (inference-aware, data-constrained, target), with the columns they
+    need; without them the table is the training-only one.
+    """
 
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
         state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", "param_count", "flop_model",
-                                   "flatness", LAWS_CHANGED})
+                                   "flatness", "inference_tokens", "unique_tokens", "target_loss", LAWS_CHANGED})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -33,13 +43,33 @@ class NumbersView:
         s = readout.scenario
         b = readout.budget
         flat = s.flatness is not None
+        demand, unique, target = s.inference_tokens > 0, s.unique_tokens is not None, s.target_loss is not None
+        show_training = demand or target
+        columns = 5 + 2 * flat + show_training + demand + unique
+
+        def cells(params, tokens, tokens_per_param, loss, ranges, training, total, epochs) -> str:
+            out = (f"<td>{fmt_count(params)}</td><td>{fmt_count(tokens)}</td><td>{tokens_per_param:.3g}</td>"
+                   f"<td>{'—' if loss is None else f'{loss:.3f}'}</td>{ranges}")
+            if show_training:
+                out += f"<td>{_fmt_flops(training)}</td>"
+            if demand:
+                out += f"<td>{_fmt_flops(total)}</td>"
+            if unique:
+                out += f"<td>{'—' if epochs is None else f'{epochs:.3g}'}</td>"
+            return out
+
+        def sub_row(label: str, opt, title: str) -> str:
+            return (f'<tr class="se-sub" title="{html.escape(title)}"><td>&#8627; {label}</td>'
+                    + cells(opt.params, opt.tokens, opt.tokens_per_param, opt.loss, "<td>—</td><td>—</td>" * flat,
+                            opt.training_flops, opt.total_flops, opt.epochs) + "</tr>")
+
         rows = []
         for row in readout.rows:
-            loss = "—" if row.loss is None else f"{row.loss:.3f}"
             note = ""
             if row.extrapolated:
-                low, high = row.fitted_flops
-                note = f' <span class="se-warn" title="fitted on {low:.1e}–{high:.1e} FLOPs">extrapolated</span>'
+                span = ("fitted span not stated" if row.fitted_flops is None
+                        else "fitted on {:.1e}–{:.1e} FLOPs".format(*row.fitted_flops))
+                note = f' <span class="se-warn" title="{span}">extrapolated</span>'
             if not all(math.isfinite(x) and x > 0 for x in (row.params, row.tokens, row.tokens_per_param)):
                 note += (' <span class="se-warn">— outside floating-point range: these coefficients give no '
                          "usable optimum</span>")
@@ -49,15 +79,37 @@ class NumbersView:
                 ranges = "<td>—</td><td>—</td>" if row.params_range is None else (
                     f"<td>{fmt_count(row.params_range[0])} – {fmt_count(row.params_range[1])}</td>"
                     f"<td>{fmt_count(row.tokens_range[0])} – {fmt_count(row.tokens_range[1])}</td>")
+            mode = " <span class='se-note'>training only</span>" if demand else ""
             rows.append(
-                f"<tr><td>{swatch} {html.escape(row.label)}{note}</td><td>{fmt_count(row.params)}</td>"
-                f"<td>{fmt_count(row.tokens)}</td><td>{row.tokens_per_param:.3g}</td><td>{loss}</td>{ranges}</tr>"
+                f"<tr><td>{swatch} {html.escape(row.label)}{note}{mode}</td>"
+                + cells(row.params, row.tokens, row.tokens_per_param, row.loss, ranges, b.flops if show_training
+                        else None, row.total_flops, row.epochs) + "</tr>"
             )
+            if row.inference_aware is not None:
+                rows.append(sub_row(f"inference-aware, T = {s.inference_tokens:.3g} tokens", row.inference_aware,
+                                    "the same loss at the lowest training + inference FLOPs (Sardana et al. 2024)"))
+            if row.data_constrained is not None:
+                rows.append(sub_row(f"with U = {s.unique_tokens:.3g} unique tokens", row.data_constrained,
+                                    "the lowest loss of this budget when data repeats past U unique tokens "
+                                    "(Muennighoff et al. 2023)"))
+            if row.target is not None:
+                rows.append(sub_row(f"reaching loss {s.target_loss:g}", row.target,
+                                    "the cheapest training-only allocation reaching the target loss"))
+            if row.target_inference_aware is not None:
+                rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
+                                    "the cheapest allocation over the model's life reaching the target loss"))
+            for text in row.notes:
+                rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
+                            f"{html.escape(row.name)}: {html.escape(text)}</span></td></tr>")
         if not rows:
-            rows.append(f'<tr><td colspan="{7 if flat else 5}"><i>No law ticked: tick one under "Laws" to see '
+            rows.append(f'<tr><td colspan="{columns}"><i>No law ticked: tick one under "Laws" to see '
                         "its numbers.</i></td></tr>")
         range_heads = (f"<th>N within {s.flatness:.1%} of the optimal loss</th><th>D in that range</th>"
                        if flat else "")
+        beyond_heads = (
+            ("<th>training FLOPs</th>" if show_training else "")
+            + ("<th title='training + 2·N·T inference FLOPs'>total FLOPs (training + inference)</th>" if demand else "")
+            + ("<th>epochs (D / U)</th>" if unique else ""))
         counting = ""
         if s.param_count != "native" or s.flop_model != "6ND":
             counting = (f'<div class="se-note">N counted as <b>{COUNT_LABEL[s.param_count]}</b> parameters; '
@@ -71,7 +123,7 @@ class NumbersView:
             f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
             "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th>"
-            f"{range_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}</div>"
+            f"{range_heads}{beyond_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}</div>"
         )
 
 
@@ -88,13 +140,24 @@ def _count_note(scenario, name: str, statuses) -> str:
     return note
 
 
+def _break_even_cell(st) -> str:
+    """A model's break-even demand under one law, or why there is none."""
+    T = st.break_even_inference_tokens
+    if T is not None:
+        return f"{T:.3g} tokens" if T else "0 (compute-optimal)"
+    if np.isfinite(st.d_over_d_opt) and st.d_over_d_opt < 1:
+        return "<i title='trained on fewer tokens than its compute-optimal D: no demand makes it optimal'>none</i>"
+    return "<i title='break-even demand needs a Chinchilla-form law'>n/a for this law</i>"
+
+
 class ModelCardView:
     """The selected model: size, tokens, FLOPs, status against each shown law, source (from the Readout)."""
 
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"model", "laws", "edits", "band", "param_count", "flop_model", LAWS_CHANGED})
+        state.watch(self.refresh, {"model", "laws", "edits", "band", "param_count", "flop_model", "inference_tokens",
+                                   LAWS_CHANGED})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -127,10 +190,22 @@ class ModelCardView:
                 eff = "—" if not np.isfinite(st.efficiency) else f"{st.efficiency:.0%}"
                 status_rows.append(
                     f"<tr><td>{html.escape(st.label)}</td><td style='color:{STATUS_COLOR[st.status]}'>"
-                    f"<b>{st.status}</b></td><td>{st.d_over_d_opt:.2g}</td><td>{eff}</td></tr>")
+                    f"<b>{st.status}</b></td><td>{st.d_over_d_opt:.2g}</td><td>{eff}</td>"
+                    f"<td>{_break_even_cell(st)}</td></tr>")
             lines.append("<table class='se-table'><thead><tr><th>law</th><th>status</th><th>D / D<sub>opt</sub></th>"
-                         "<th title='compute the optimal allocation needs for the same loss'>efficiency</th></tr>"
+                         "<th title='compute the optimal allocation needs for the same loss'>efficiency</th>"
+                         "<th title='lifetime inference tokens at which this (N, D) is the cheapest model of its "
+                         "loss (Sardana et al. 2024)'>break-even demand</th></tr>"
                          f"</thead><tbody>{''.join(status_rows)}</tbody></table>")
+            lines.append("<div class='se-note'>Break-even demand: the lifetime inference tokens T at which this "
+                         "model's own (N, D) is the cheapest way, training plus serving, to its predicted loss. "
+                         "<i>none</i>: no demand makes it optimal (it saw fewer tokens than the compute-optimal "
+                         "D, and serving only ever favours more tokens).</div>")
+            if "status_at_demand" in m.index:
+                at = m["status_at_demand"]
+                lines.append(f"<div>At T = {s.inference_tokens:.3g} tokens of demand, under "
+                             f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
+                             f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")
         if card.caveats:
             lines.append("<div class='se-warn'>Caveats on these verdicts: "
                          f"{html.escape('; '.join(card.caveats))}.</div>")

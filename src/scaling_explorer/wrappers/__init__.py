@@ -11,8 +11,10 @@ from .data_constrained import DataConstrained, effective_data, repeated_data_val
 from .inference import (
     InferenceAware,
     ServingCost,
+    band_edge_at_demand,
     break_even_inference_tokens,
     cost_optimum_for_loss,
+    inference_tokens_from_requests,
     lifetime_flops,
     optimum_for_budget,
     optimum_for_loss,
@@ -22,7 +24,8 @@ from .target import Target, for_loss
 
 __all__ = [
     "KRAJEWSKI2024", "KRAJEWSKI2024_DENSE", "DataConstrained", "FineGrainedMoELaw", "InferenceAware", "MoEFlopModel",
-    "NotApplicable", "ServingCost", "Target", "break_even_inference_tokens", "chinchilla_terms",
-    "cost_optimum_for_loss", "effective_data", "for_loss", "lifetime_flops", "optimum_for_budget",
+    "NotApplicable", "ServingCost", "Target", "band_edge_at_demand", "break_even_inference_tokens",
+    "chinchilla_terms", "cost_optimum_for_loss", "effective_data", "for_loss", "inference_tokens_from_requests",
+    "lifetime_flops", "optimum_for_budget",
     "optimum_for_loss", "repeated_data_value",
 ]

@@ -198,6 +198,52 @@ def break_even_inference_tokens(law, N, D):
     return np.where(ratio >= 1.0 - 1e-12, T, np.nan)
 
 
+def inference_tokens_from_requests(requests, tokens_per_request) -> float:
+    """Lifetime inference tokens T from a request count and the tokens each request reads and writes.
+
+    Parameters
+    ----------
+    requests : float
+        Requests served over the model's life (0 or more).
+    tokens_per_request : float
+        Input plus output tokens per request (0 or more).
+
+    Returns
+    -------
+    float
+        T = requests x tokens_per_request, in tokens.
+    """
+    n = _demand("requests", requests)
+    per = _demand("tokens per request", tokens_per_request)
+    if n.ndim or per.ndim:
+        raise ValueError("requests and tokens per request must be single numbers")
+    T = float(n) * float(per)
+    if not np.isfinite(T):
+        raise ValueError(f"{float(n):g} requests x {float(per):g} tokens is beyond float range")
+    return T
+
+
+def band_edge_at_demand(law, loss, ratio: float, inference_tokens: float):
+    """Points (N, D) of loss ``loss`` with D / D_opt = ``ratio``, D_opt the inference-aware optimum's D.
+
+    The edge of the near-optimal band relative to a demand, matching
+    :func:`~scaling_explorer.catalog.classify_at_demand`: a model is compared with the cheapest model
+    of the same loss over its lifetime. Traced over many losses it separates, e.g., models
+    over-trained for this demand from the rest. N is NaN where no model reaches ``loss`` on so few
+    tokens (D short of what the loss needs even with infinite N).
+    """
+    t = chinchilla_terms(law, "a band edge under inference demand")
+    ratio = positive_scalar("ratio", ratio)
+    loss = np.asarray(loss, dtype=float)
+    _, D_opt = optimum_for_loss(law, loss, inference_tokens)
+    D = D_opt * ratio
+    # Solve E + A/N**alpha + B/D**beta = loss for N on the iso-loss curve.
+    rest = loss - t.E - t.B / D**t.beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        N = np.where(rest > 0, (t.A / np.where(rest > 0, rest, 1.0)) ** (1.0 / t.alpha), np.nan)
+    return N, D
+
+
 @dataclass(frozen=True)
 class ServingCost:
     """Prices for training and serving, as in Sardana et al.'s cost-optimal mode (README, cost_optimal.py).
@@ -341,6 +387,7 @@ class InferenceAware:
 
 
 __all__ = [
-    "INFERENCE_FLOPS_PER_PARAM_TOKEN", "InferenceAware", "NotApplicable", "ServingCost", "break_even_inference_tokens",
-    "cost_optimum_for_loss", "lifetime_flops", "optimum_for_budget", "optimum_for_loss",
+    "INFERENCE_FLOPS_PER_PARAM_TOKEN", "InferenceAware", "NotApplicable", "ServingCost", "band_edge_at_demand",
+    "break_even_inference_tokens", "cost_optimum_for_loss", "inference_tokens_from_requests", "lifetime_flops",
+    "optimum_for_budget", "optimum_for_loss",
 ]
