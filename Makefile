@@ -1,4 +1,4 @@
-# Only python3 (3.10+) and make are assumed; every target bootstraps .venv on first use.
+# Only python3 (3.11+) and make are assumed; every target bootstraps .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

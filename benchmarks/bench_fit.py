@@ -1,7 +1,13 @@
-"""Benchmark the Approach-3 fitter against the obvious scipy implementation on Epoch's data.
+"""Benchmark the Approach-3 fitter: a large file against the previous implementation, and Epoch's data
+against the obvious scipy implementation.
 
-Usage: ``python benchmarks/bench_fit.py [--quick]``. Prints figures; never fails a build
+Usage: ``python benchmarks/bench_fit.py [--quick] [--worst]``. Prints figures; never fails a build
 (exit status 0 even when the data are missing or a check disagrees).
+
+Large file: 2,000 synthetic runs (20 iso-FLOP budgets x 100 sizes, 1% noise, written as a 110 KB
+CSV) with 1,000 bootstrap resamples, timed for this checkout and for the fitter as of commit
+91d6b4c (``git show 91d6b4c:src/scaling_explorer/fit.py``, loaded from a temporary file for this
+run only), in the same process. ``--worst`` also times the largest inputs the limits accept.
 
 Epoch's reconstructed Chinchilla Figure-4 data (no licence, so not in the repo) are read from
 ``../shared/data/epoch-chinchilla-figure4.csv`` beside the checkout; 240 runs after dropping the 5
@@ -52,8 +58,96 @@ def timed(fn, repeats):
     return statistics.median(times), out
 
 
-def main(quick: bool) -> None:
+OLD_COMMIT = "91d6b4c"
+
+
+def old_fit_module():
+    """The fitter as of OLD_COMMIT, imported from a temporary file (never part of the package)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "-C", str(root), "show", f"{OLD_COMMIT}:src/scaling_explorer/fit.py"],
+                            capture_output=True, text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "fit_old.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("scaling_explorer._fit_old", path)  # relative imports work
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def large_runs(n_budgets=20, per_budget=100, seed=0):
     from scaling_explorer import fit as F
+    from scaling_explorer.laws import ParametricLaw
+
+    truth = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    runs = F.synthetic_runs(truth, np.geomspace(1e18, 1e22, n_budgets), per_budget=per_budget, span=10.0,
+                            sigma=0.01, seed=seed)
+    return runs[["params", "tokens", "loss"]].to_csv(index=False).encode()
+
+
+def bench_large(quick: bool, worst: bool) -> None:
+    from scaling_explorer import fit as F
+
+    csv = large_runs()
+    runs = F.read_runs(csv)
+    n_boot = 1000
+
+    def new():
+        return F.fit_approach3(F.read_runs(csv), n_bootstrap=n_boot, seed=0)
+
+    t_new, fit = timed(new, 1 if quick else 3)
+    print(f"Large file: {len(runs):,} runs ({len(csv) / 1e3:.0f} KB CSV), {n_boot:,} bootstrap resamples, "
+          "fit + bootstrap")
+    print(f"{'implementation':<40}{'time (s)':>10}{'converged':>12}{'objective':>20}")
+    print(f"{'this checkout (median of ' + str(1 if quick else 3) + ')':<40}{t_new:>10.2f}"
+          f"{fit.bootstrap.n_converged:>7}/{n_boot}{fit.objective:>20.12g}")
+    try:
+        old = old_fit_module()
+    except Exception as exc:  # no git history (a tarball): say so
+        print(f"(previous implementation unavailable: {exc})")
+        old = None
+    if old is not None:
+        bench_old(old, csv, n_boot, fit, t_new)
+    if worst:
+        bench_worst()
+
+
+def bench_old(old, csv, n_boot, fit, t_new) -> None:
+    t_old, old_fit = timed(lambda: old.fit_approach3(old.read_runs(csv), n_bootstrap=n_boot, seed=0), 1)
+    print(f"{'commit ' + OLD_COMMIT + ' (one run)':<40}{t_old:>10.2f}"
+          f"{old_fit.bootstrap.n_converged:>7}/{n_boot}{old_fit.objective:>20.12g}")
+    rel = (fit.objective - old_fit.objective) / old_fit.objective
+    print(f"speed-up: {t_old / t_new:.1f}x (ratio of the times above); objective rel diff {rel:+.1e}")
+    for k in ("E", "alpha", "beta"):
+        lo, hi = fit.bootstrap.ci[k]
+        olo, ohi = old_fit.bootstrap.ci[k]
+        print(f"  95% interval {k:<6} new {lo:.4f} – {hi:.4f}   old {olo:.4f} – {ohi:.4f}")
+
+
+def bench_worst() -> None:
+    from scaling_explorer import fit as F
+    from scaling_explorer.fit import approach3 as A3
+
+    print()
+    print("Largest accepted inputs (limits in scaling_explorer.fit.approach3):")
+    for n_runs in (A3.MAX_RUNS, A3.MAX_BOOTSTRAP_TERMS // A3.MAX_RESAMPLES):
+        per = n_runs // 20
+        big = large_runs(20, per, seed=1)
+        R = min(A3.MAX_RESAMPLES, A3.MAX_BOOTSTRAP_TERMS // (20 * per))
+        t, f = timed(lambda big=big, R=R: F.fit_approach3(F.read_runs(big), n_bootstrap=R, seed=0), 1)
+        print(f"  {20 * per:>6,} runs ({len(big) / 1e6:.2f} MB) x {R:,} resamples: {t:.1f} s, "
+              f"{f.bootstrap.n_converged}/{R} converged")
+
+
+def main(quick: bool, worst: bool = False) -> None:
+    from scaling_explorer import fit as F
+
+    bench_large(quick, worst)
+    print()
 
     if not DATA.exists():
         print(f"Epoch's data not found at {DATA}; nothing to benchmark.")
@@ -116,8 +210,10 @@ def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and starts")
+    parser.add_argument("--worst", action="store_true", help="also time the largest inputs the limits accept")
     try:
-        main(parser.parse_args().quick)
+        options = parser.parse_args()
+        main(options.quick, options.worst)
     except Exception:  # a benchmark never fails a build
         traceback.print_exc()
     sys.exit(0)

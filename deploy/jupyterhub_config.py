@@ -61,7 +61,8 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.notebook_dir = str(ROOT / "notebooks")
 c.Spawner.default_url = "/voila/render/explorer.ipynb"  # straight onto the page
-c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ROOT / "etc" / "jupyter")}
+c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ROOT / "etc" / "jupyter"),
+                         "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}  # the page's offline Voila template
 c.Spawner.args = [
     "--ServerApp.authorizer_class=scaling_explorer.classroom.ClassroomAuthorizer",
     f"--MappingKernelManager.allowed_message_types={KERNEL_MESSAGE_TYPES!r}",

@@ -56,3 +56,17 @@ def test_bad_mfu(mfu):
 def test_unknown_hardware():
     with pytest.raises(ValueError, match="H100"):
         gpu_hours(1e20, "TPUv9", 0.4)
+
+
+def test_budget_from_gpu_time_and_dollars_inverts_hours_and_cost():
+    from scaling_explorer.compute import flops_for_cost, flops_from_gpu_time
+
+    # 1,000 H100s for 30 days at 40% MFU: 1000 * 30 * 86400 s * 989e12 FLOP/s * 0.4.
+    C = float(flops_from_gpu_time(1000, 30, "H100", 0.4))
+    assert C == pytest.approx(1000 * 30 * 86400 * 989e12 * 0.4, rel=1e-12)
+    assert float(gpu_hours(C, "H100", 0.4)) == pytest.approx(1000 * 30 * 24, rel=1e-12)
+    # $1M at $2/GPU-hour is 500,000 GPU-hours.
+    C = float(flops_for_cost(1e6, "A100", 0.5, 2.0))
+    assert C == pytest.approx(5e5 * 3600 * 312e12 * 0.5, rel=1e-12)
+    with pytest.raises(ValueError, match="days"):
+        flops_from_gpu_time(8, 0, "H100")

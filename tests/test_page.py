@@ -100,3 +100,37 @@ def test_upload_runs_shows_fit_without_traceback(page, voila_url, output_path, t
     page.wait_for_timeout(1500)
     page.screenshot(path=str(output_path) + "-fit.png", full_page=True)
     assert not ERROR_TEXT.search(page.locator("body").inner_text())
+
+
+def test_count_switch_and_disagreement_panel_in_the_browser(page, voila_url, output_path):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(voila_url, timeout=90_000, wait_until="domcontentloaded")
+    expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
+    row = _budget_row(page)
+    expect(row).to_contain_text(re.compile(r"72\.[23] B"), timeout=30_000)
+    page.wait_for_timeout(1500)
+    before = _canvas_png(page)
+
+    # Count N as non-embedding: every law and model re-counted, the table says so, the figure changes.
+    page.get_by_role("button", name="non-embedding", exact=True).click()
+    table = page.locator(".se-table").first
+    expect(table).to_contain_text("(re-counted), non-embedding N", timeout=20_000)
+    expect(page.locator(".se-numbers")).to_contain_text("N counted as non-embedding")
+    _wait_for_figure_change(page, before, "switching the parameter count")
+
+    # The flat optimum: its range joins the numbers table.
+    page.get_by_role("button", name="1%", exact=True).click()
+    expect(table).to_contain_text("within 1.0% of the optimal loss", timeout=20_000)
+    expect(row).to_contain_text("17.7 B – 288 B")  # frontier.flat_optimum of Epoch's law, re-counted
+    page.wait_for_timeout(1500)
+    page.locator(".jupyter-matplotlib-canvas-div canvas").first.screenshot(path=str(output_path) + "-figure.png")
+
+    # The "why they disagree" panel steps through Porian's corrections and shows the live exponent.
+    page.get_by_text("Why Kaplan and Chinchilla disagree").click()
+    panel = page.locator(".se-app").get_by_text("Porian et al. 2024 (arXiv:2406.19146) reproduce")
+    expect(panel).to_contain_text("0.835", timeout=10_000)
+    expect(page.locator(".se-app")).to_contain_text("0.775")  # Pearce & Song over Kaplan's range
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(output_path) + "-non-embedding.png", full_page=True)
+    page.locator(".se-app .widget-accordion").last.screenshot(path=str(output_path) + "-panel.png")
+    assert not ERROR_TEXT.search(page.locator("body").inner_text()), "Python error text on the page"

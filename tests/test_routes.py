@@ -68,7 +68,8 @@ def test_settings_files_agree():
     assert voila["MappingKernelManager"] == server["MappingKernelManager"]
     assert voila["Voila"]["tornado_settings"]["disable_check_xsrf"] is True
     assert "disable_check_xsrf" not in json.dumps(server)
-    assert voila["VoilaConfiguration"] == {"strip_sources": True, "show_tracebacks": False}
+    assert voila["VoilaConfiguration"] == {"strip_sources": True, "show_tracebacks": False,
+                                           "template": "scaling-explorer"}
 
 
 def test_page_on_the_server_route_has_no_sources(page, jupyter_server):
@@ -77,7 +78,8 @@ def test_page_on_the_server_route_has_no_sources(page, jupyter_server):
     expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
     expect(page.locator(".noUi-handle").first).to_be_visible(timeout=30_000)
     assert page.locator(".jp-InputArea, .jp-InputPrompt, .CodeMirror, .cm-editor").count() == 0
-    assert "scaling_explorer.app" not in page.content()
+    assert "from scaling_explorer.app import" not in page.content()  # the notebook's source
+    assert "cdn.jsdelivr" not in page.content()  # the offline template is in use on this route too
     # The kernel settings too: jupyter server logs them when its first kernel starts the culler.
     log = jupyter_server.log_path.read_text()
     assert "Culling kernels with idle durations > 120 seconds at 30 second intervals" in log, log[-2000:]

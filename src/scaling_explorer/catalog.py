@@ -7,7 +7,7 @@ Every model is compared with the law at its own training compute C = 6·N·D, wi
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from importlib.resources import files
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,9 @@ from .compute import FLOPS_PER_PARAM_TOKEN
 from .frontier import allocation
 from .laws import NON_EMBEDDING_PARAMS
 
-MODELS_CSV = Path(__file__).resolve().parents[2] / "data" / "models.csv"
+#: The shipped catalog. ``data/`` at the top of the repository is installed as the package
+#: ``scaling_explorer.data`` (pyproject ``package-dir``), so this resolves in a wheel install too.
+MODELS_CSV = files("scaling_explorer.data") / "models.csv"
 
 REQUIRED_COLUMNS = [
     "name", "family", "organization", "release_date", "params", "active_params", "non_embedding_params",
@@ -24,6 +26,16 @@ REQUIRED_COLUMNS = [
 ]
 NUMBER_COLUMNS = ["params", "active_params", "non_embedding_params", "tokens", "flops_reported"]
 ARCHITECTURES = {"dense", "moe"}
+
+#: Caveat and architecture columns (data/README.md, "Columns" and "Conventions and caveats").
+#: Optional in a user's file: a missing one reads as empty, a present one is validated like the others.
+CAVEAT_COLUMNS = ["params_precision", "epochs", "unique_tokens", "distilled_from", "continued_from"]
+ARCH_COLUMNS = ["vocab_size", "d_model", "n_layers", "tied_embeddings", "arch_source"]
+OPTIONAL_COLUMNS = CAVEAT_COLUMNS + ARCH_COLUMNS
+ARCH_INTEGER_COLUMNS = ["vocab_size", "d_model", "n_layers"]
+#: exact: the developer's full count (e.g. Gemma 2's 2,614,636,800); rounded: the developer's count
+#: rounded to a few digits (Qwen2.5 card's 7.61B, Llama 3.2's 1.23B); nominal: the size in the name.
+PARAMS_PRECISIONS = {"exact", "rounded", "nominal"}
 
 #: Default near-optimal band on D / D_opt: within a factor 2 of the law's optimal tokens at the
 #: model's own compute, i.e. a model between half and twice the compute-optimal size.
@@ -61,20 +73,22 @@ def load_models(path=None) -> pd.DataFrame:
     Parameters
     ----------
     path : str, Path, bytes or file-like, optional
-        A CSV in the schema of ``data/models.csv``; extra columns are kept.
+        A CSV in the schema of ``data/models.csv``; extra columns are kept. The caveat and
+        architecture columns (:data:`OPTIONAL_COLUMNS`) may be absent and then read as empty.
 
     Returns
     -------
     DataFrame
-        One row a model; number columns as floats (NaN where undisclosed), ``release_date``
-        as datetime, ``open_weights`` as bool.
+        One row a model; number columns (``epochs``, ``unique_tokens``, ``vocab_size``,
+        ``d_model``, ``n_layers`` too) as floats (NaN where undisclosed), ``release_date`` as
+        datetime, ``open_weights`` as bool, ``tied_embeddings`` as True/False/None.
 
     Raises
     ------
     CatalogError
         Listing every bad row and column.
     """
-    raw = _read_csv(MODELS_CSV if path is None else path)
+    raw = _read_csv(MODELS_CSV.read_bytes() if path is None else path)
     raw.columns = [c.strip() for c in raw.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
@@ -87,6 +101,9 @@ def load_models(path=None) -> pd.DataFrame:
 
     problems: list[str] = []
     df = raw.copy()
+    for col in OPTIONAL_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
     df = df.apply(lambda col: col.str.strip() if col.dtype == object else col)
     label = [f"line {i + 2} ({name or 'no name'})" for i, name in enumerate(df["name"])]
 
@@ -96,13 +113,7 @@ def load_models(path=None) -> pd.DataFrame:
         problems.append(f"{label[i]}, column name: duplicate of an earlier row")
 
     for col in NUMBER_COLUMNS:
-        text = df[col]
-        values = pd.to_numeric(text.where(text != ""), errors="coerce")
-        for i in np.flatnonzero((text != "") & values.isna()):
-            problems.append(f"{label[i]}, column {col}: {text.iloc[i]!r} is not a number")
-        for i in np.flatnonzero(values.notna() & ~(np.isfinite(values) & (values > 0))):
-            problems.append(f"{label[i]}, column {col}: {text.iloc[i]} must be positive and finite")
-        df[col] = values.astype(float)
+        _numbers(df, col, label, problems)
 
     dates = pd.to_datetime(df["release_date"], format="%Y-%m-%d", errors="coerce")
     for i in np.flatnonzero(dates.isna()):
@@ -123,18 +134,82 @@ def load_models(path=None) -> pd.DataFrame:
     for i in np.flatnonzero(df["active_params"] > df["params"]):
         problems.append(f"{label[i]}, column active_params: larger than params")
 
+    problems += _check_caveat_columns(df, label)
+
     with np.errstate(over="ignore"):
         flops = FLOPS_PER_PARAM_TOKEN * compute_params(df)[0] * df["tokens"]
     for i in np.flatnonzero(np.isinf(flops)):
         problems.append(f"{label[i]}, columns params and tokens: 6·N·D overflows; check the magnitudes")
 
-    has_number = df[NUMBER_COLUMNS].notna().any(axis=1)
+    has_number = df[NUMBER_COLUMNS + ["epochs", "unique_tokens"]].notna().any(axis=1)
     for i in np.flatnonzero(has_number & (df["source"] == "")):
         problems.append(f"{label[i]}, column source: every number needs a source")
 
     if problems:
         raise CatalogError(problems)
     return df.reset_index(drop=True)
+
+
+def _numbers(df: pd.DataFrame, col: str, label: list[str], problems: list[str], integer: bool = False) -> None:
+    """Parse ``df[col]`` in place as positive finite floats (NaN where empty), listing bad cells."""
+    text = df[col]
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    for i in np.flatnonzero((text != "") & values.isna()):
+        problems.append(f"{label[i]}, column {col}: {text.iloc[i]!r} is not a number")
+    bad = values.notna() & ~(np.isfinite(values) & (values > 0))
+    for i in np.flatnonzero(bad):
+        problems.append(f"{label[i]}, column {col}: {text.iloc[i]} must be positive and finite")
+    if integer:
+        for i in np.flatnonzero(values.notna() & ~bad & (values != np.round(values))):
+            problems.append(f"{label[i]}, column {col}: {text.iloc[i]} is not a whole number")
+    df[col] = values.astype(float)
+
+
+def _check_caveat_columns(df: pd.DataFrame, label: list[str]) -> list[str]:
+    """Validate and convert the caveat and architecture columns in place; the problems found."""
+    problems: list[str] = []
+    precision = df["params_precision"].str.lower()
+    for i in np.flatnonzero(~precision.isin(PARAMS_PRECISIONS | {""})):
+        problems.append(f"{label[i]}, column params_precision: {df['params_precision'].iloc[i]!r} is not "
+                        "exact, rounded or nominal")
+    for i in np.flatnonzero((precision != "") & df["params"].isna()):
+        problems.append(f"{label[i]}, column params_precision: set but params is empty")
+    df["params_precision"] = precision
+
+    _numbers(df, "epochs", label, problems)
+    for i in np.flatnonzero(df["epochs"] < 1):
+        problems.append(f"{label[i]}, column epochs: {df['epochs'].iloc[i]:g} is below 1 (a model sees its data "
+                        "at least once; leave it empty for a single pass)")
+    _numbers(df, "unique_tokens", label, problems)
+    for i in np.flatnonzero(df["unique_tokens"] > df["tokens"]):
+        problems.append(f"{label[i]}, column unique_tokens: more than tokens")
+    for i in np.flatnonzero(df["unique_tokens"].notna() & df["tokens"].isna()):
+        problems.append(f"{label[i]}, column unique_tokens: set but tokens is empty")
+
+    names = set(df["name"])
+    for col in ("distilled_from", "continued_from"):
+        for i in np.flatnonzero((df[col] != "") & (df[col] == df["name"])):
+            problems.append(f"{label[i]}, column {col}: names the model itself")
+    for i in np.flatnonzero((df["continued_from"] != "") & ~df["continued_from"].isin(names)):
+        problems.append(f"{label[i]}, column continued_from: {df['continued_from'].iloc[i]!r} is not a model in "
+                        "this file (name the base model's row)")
+
+    for col in ARCH_INTEGER_COLUMNS:
+        _numbers(df, col, label, problems, integer=True)
+    tied = df["tied_embeddings"].str.lower()
+    for i in np.flatnonzero(~tied.isin(["true", "false", ""])):
+        problems.append(f"{label[i]}, column tied_embeddings: {df['tied_embeddings'].iloc[i]!r} is not true/false")
+    df["tied_embeddings"] = tied.map({"true": True, "false": False}).astype(object).where(tied != "", None)
+    has_arch = df[ARCH_INTEGER_COLUMNS].notna().any(axis=1) | (tied != "")
+    for i in np.flatnonzero(has_arch & (df["arch_source"] == "")):
+        problems.append(f"{label[i]}, column arch_source: architecture numbers need a source")
+    return problems
+
+
+def year_span(models: pd.DataFrame) -> tuple[int, int]:
+    """First and last release year in ``models`` (for the page's release-year filter)."""
+    years = models["release_date"].dt.year
+    return int(years.min()), int(years.max())
 
 
 def compute_params(models: pd.DataFrame, law=None) -> tuple[pd.Series, pd.Series]:
@@ -159,13 +234,58 @@ def compute_params(models: pd.DataFrame, law=None) -> tuple[pd.Series, pd.Series
     return N, basis
 
 
+def _column(models: pd.DataFrame, col: str, empty) -> pd.Series:
+    """``models[col]``, or ``empty`` everywhere for a frame built without the optional column."""
+    return models[col] if col in models.columns else pd.Series(empty, index=models.index)
+
+
 def not_plotted_reason(models: pd.DataFrame) -> pd.Series:
-    """Why a model cannot be placed on the N-D plane ('' when it can)."""
+    """Why a model cannot be placed on the N-D plane ('' when it can).
+
+    A model that continues another model's run (``continued_from``: post-training such as
+    DeepSeek-R1, or continued pretraining of an up-scaled copy) is listed but not placed: most of
+    its compute is its base's run, and plotting it would count that run twice.
+    """
     reason = pd.Series("", index=models.index)
     reason[models["tokens"].isna()] = "training tokens undisclosed"
     reason[models["params"].isna()] = "parameter count undisclosed"
     reason[models["params"].isna() & models["tokens"].isna()] = "size and tokens undisclosed"
+    base = _column(models, "continued_from", "")
+    continued = base != ""
+    reason[continued] = "continues " + base[continued] + ", not a new pretraining run (see that model)"
     return reason
+
+
+MOE_CAVEAT = "MoE: a dense law judges its active parameters"
+
+
+def caveats(models: pd.DataFrame) -> pd.Series:
+    """Short reasons a dense compute-optimal verdict is weaker for each model (a list per model).
+
+    Flags, never hides: an MoE (the laws were fitted on dense models; N is the active count), a
+    distilled student (learning from a teacher's logits is not learning from tokens alone), repeated
+    data (the laws count every token as fresh; Muennighoff et al. 2023 find repeated tokens worth
+    less after ~4 epochs) and a continued run (not a pretraining run of its own).
+    """
+    arch = _column(models, "architecture", "")
+    distilled = _column(models, "distilled_from", "")
+    continued = _column(models, "continued_from", "")
+    epochs = _column(models, "epochs", np.nan)
+    unique = _column(models, "unique_tokens", np.nan)
+    repeats = epochs.where(epochs.notna(), models["tokens"] / unique)
+    out = []
+    for i in range(len(models)):
+        notes = []
+        if arch.iloc[i] == "moe":
+            notes.append(MOE_CAVEAT)
+        if distilled.iloc[i]:
+            notes.append(f"distilled from {distilled.iloc[i]}")
+        if repeats.iloc[i] > 1:
+            notes.append(f"~{repeats.iloc[i]:.2g} epochs of repeated data counted as fresh tokens")
+        if continued.iloc[i]:
+            notes.append(f"continued from {continued.iloc[i]}, not a new pretraining run")
+        out.append(notes)
+    return pd.Series(out, index=models.index, dtype=object)
 
 
 def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] = NEAR_OPTIMAL_BAND) -> pd.DataFrame:
@@ -185,8 +305,9 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     DataFrame
         The models' columns plus ``compute_params`` and ``params_basis`` (the N used, see
         :func:`compute_params`), ``flops`` (6ND estimate), ``tokens_per_param``,
-        ``params_opt``, ``tokens_opt``, ``d_over_d_opt``, ``loss``, ``efficiency``, ``status`` and
-        ``not_plotted`` (the reason, or '').
+        ``params_opt``, ``tokens_opt``, ``d_over_d_opt``, ``loss``, ``efficiency``, ``status``,
+        ``not_plotted`` (the reason, or '') and ``caveats`` (see :func:`caveats`; the status stands,
+        the caveats say what weakens it).
     """
     low, high = near_optimal_band
     if not (0 < low <= 1 <= high and np.isfinite(high)):
@@ -194,6 +315,7 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     out = models.copy()
     out["compute_params"], out["params_basis"] = compute_params(models, law)
     out["not_plotted"] = not_plotted_reason(models)
+    out["caveats"] = caveats(models)
     placed = (out["not_plotted"] == "").to_numpy()
     for col in ("flops", "tokens_per_param", "params_opt", "tokens_opt", "d_over_d_opt", "loss", "efficiency"):
         out[col] = np.nan
@@ -214,4 +336,40 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
 
 
 CLI_COLUMNS = ["name", "params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency", "status",
-               "source"]
+               "caveats", "source"]
+
+
+def classify_at_demand(classified: pd.DataFrame, law, inference_tokens: float,
+                       near_optimal_band: tuple[float, float] = NEAR_OPTIMAL_BAND) -> pd.DataFrame:
+    """Add each model's standing under lifetime inference demand to a :func:`classify` table.
+
+    Under demand T the yardstick is the cheapest model *of the same loss* over its lifetime
+    (training plus 2·N·T inference FLOPs; Sardana et al. 2024): ``tokens_opt_at_demand`` is its
+    D, ``d_over_d_opt_at_demand`` the model's D over that, and ``status_at_demand`` the band
+    applied to it. A model that looks over-trained for training cost alone can be near-optimal for
+    the demand. Only for Chinchilla-form laws; raises ``NotApplicable`` otherwise.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``break_even_inference_tokens``, ``tokens_opt_at_demand``,
+        ``d_over_d_opt_at_demand`` and ``status_at_demand`` added.
+    """
+    from .wrappers.inference import break_even_inference_tokens, optimum_for_loss
+
+    low, high = near_optimal_band
+    out = classified.copy()
+    placed = (out["not_plotted"] == "").to_numpy()
+    for col in ("break_even_inference_tokens", "tokens_opt_at_demand", "d_over_d_opt_at_demand"):
+        out[col] = np.nan
+    if placed.any():
+        N, D = (out.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
+        out.loc[placed, "break_even_inference_tokens"] = break_even_inference_tokens(law, N, D)
+        _, D_opt = optimum_for_loss(law, law.loss(N, D), inference_tokens)
+        out.loc[placed, "tokens_opt_at_demand"] = D_opt
+        out.loc[placed, "d_over_d_opt_at_demand"] = D / D_opt
+    ratio = out["d_over_d_opt_at_demand"]
+    out["status_at_demand"] = np.select(
+        [~placed, ratio < low, ratio > high], [NOT_PLOTTED, UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
+    )
+    return out

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._checks import positive, positive_scalar
+from .conventions import SIX_ND
 
-#: FLOPs per parameter per training token: 2 for the forward pass, x3 for forward+backward
-#: (Kaplan et al. 2020 §2.1; GPT-3 Table D.1; Hoffmann et al. 2022 §3.3 use the same 6ND).
-FLOPS_PER_PARAM_TOKEN = 6.0
+#: FLOPs per parameter per training token of the default FLOP model (6ND, conventions.SIX_ND).
+FLOPS_PER_PARAM_TOKEN = SIX_ND.flops_per_param_token
 
 #: 1 PF-day = 1e15 FLOP/s x 86,400 s (Kaplan et al. 2020 §1.3).
 FLOPS_PER_PF_DAY = 1e15 * 86_400
@@ -30,17 +30,17 @@ def training_flops(N, D):
     D : array_like
         Training tokens.
     """
-    return FLOPS_PER_PARAM_TOKEN * positive("N (parameters)", N) * positive("D (tokens)", D)
+    return SIX_ND.flops(N, D)
 
 
 def tokens_for(C, N):
     """Training tokens D = C / (6N) that a budget of ``C`` FLOPs buys for ``N`` parameters."""
-    return positive("C (FLOPs)", C) / (FLOPS_PER_PARAM_TOKEN * positive("N (parameters)", N))
+    return SIX_ND.tokens(C, N)
 
 
 def params_for(C, D):
     """Parameters N = C / (6D) that a budget of ``C`` FLOPs buys for ``D`` tokens."""
-    return positive("C (FLOPs)", C) / (FLOPS_PER_PARAM_TOKEN * positive("D (tokens)", D))
+    return SIX_ND.params(C, D)
 
 
 def to_pf_days(C):
@@ -117,6 +117,17 @@ def gpu_hours(C, gpu: Hardware | str, mfu: float = 0.4):
     if mfu > 1:
         raise ValueError(f"mfu must be in (0, 1], got {mfu!r}")
     return positive("C (FLOPs)", C) / (gpu.peak_flops * mfu) / SECONDS_PER_HOUR
+
+
+def flops_from_gpu_time(n_gpus, days, gpu: Hardware | str, mfu: float = 0.4):
+    """Training FLOPs that ``n_gpus`` GPUs deliver in ``days`` at ``mfu`` (the inverse of :func:`gpu_hours`)."""
+    hours = positive("n_gpus", n_gpus) * positive("days", days) * 24
+    return hours / float(gpu_hours(1.0, gpu, mfu))
+
+
+def flops_for_cost(usd, gpu: Hardware | str, mfu: float, usd_per_gpu_hour: float):
+    """Training FLOPs that ``usd`` dollars buy at ``usd_per_gpu_hour`` (the inverse of :func:`training_cost_usd`)."""
+    return positive("usd", usd) / float(training_cost_usd(1.0, gpu, mfu, usd_per_gpu_hour))
 
 
 def training_cost_usd(C, gpu: Hardware | str, mfu: float, usd_per_gpu_hour: float):

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import elementwise
 
 from ._checks import positive, positive_scalar
-from .compute import FLOPS_PER_PARAM_TOKEN, tokens_for, training_flops
+from .compute import tokens_for
 
 # Central-difference step in ln N: truncation (~h**2) and round-off (~eps/h) errors both stay
 # near 1e-9 relative in N, well inside the 1e-6 the closed forms are checked to.
@@ -47,37 +47,48 @@ def iso_flop_minimum(law, C):
     """
     _require_loss(law)
     C = positive("C (FLOPs)", C)
-    log_c6 = np.log(C / FLOPS_PER_PARAM_TOKEN)
+    flops = law.flop_model
+    # ln of the largest N the budget buys a token for under C = k N D; for counts that are not
+    # proportional to N, ln C bounds it the same way (every count spends at least ~1 FLOP/param).
+    log_c6 = np.log(C / flops.flops_per_param_token) if flops.linear else np.log(C)
 
-    def slope(log_n, log_c6):
+    def tokens(log_n, C):  # in logs for C = kND, so budgets near float range do not overflow
+        if flops.linear:
+            return np.exp(np.log(C / flops.flops_per_param_token) - log_n)
+        return flops.tokens(C, np.exp(log_n))
+
+    def slope(log_n, C):
         up, down = log_n + _LOG_STEP, log_n - _LOG_STEP
-        return (
-            law.loss(np.exp(up), np.exp(log_c6 - up)) - law.loss(np.exp(down), np.exp(log_c6 - down))
-        ) / (2 * _LOG_STEP)
+        return (law.loss(np.exp(up), tokens(up, C)) - law.loss(np.exp(down), tokens(down, C))) / (2 * _LOG_STEP)
 
     # Generous bracket around N in [1, C/6] (at least one parameter and one token), where the
     # minimum of any law falling in N and in D lies.
-    bracket = (np.full_like(log_c6, -20.0), log_c6 + 20.0)
+    # Counts with embedding terms (~N**(1/3) FLOPs per token) reach far smaller N at tiny budgets.
+    bracket = (np.full_like(log_c6, -20.0 if flops.linear else -60.0), log_c6 + 20.0)
     # A minimum inside the bracket: the loss falls at its low end and rises at its high end. At
     # budgets beyond float range (~1e60 and up) the slopes round to zero and no answer is honest.
-    brackets_minimum = (slope(bracket[0], log_c6) < 0) & (slope(bracket[1], log_c6) > 0)
+    brackets_minimum = (slope(bracket[0], C) < 0) & (slope(bracket[1], C) > 0)
     if not np.all(brackets_minimum):
         raise ValueError(f"no iso-FLOP minimum found for C = {float(C[~brackets_minimum].flat[0]):g} FLOPs")
-    result = elementwise.find_root(slope, bracket, args=(log_c6,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
+    result = elementwise.find_root(slope, bracket, args=(C,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
     # ... and a strict one at the root: where the loss is flat to rounding (the reducible terms
     # vanish against E at absurd budgets) every point looks like the minimum.
-    strict = (slope(result.x - 1e-3, log_c6) < 0) & (slope(result.x + 1e-3, log_c6) > 0)
+    strict = (slope(result.x - 1e-3, C) < 0) & (slope(result.x + 1e-3, C) > 0)
     if not np.all(result.success & strict):
         bad = ~(result.success & strict)
         raise ValueError(f"the loss is too flat to locate its iso-FLOP minimum at C = {float(C[bad].flat[0]):g} FLOPs")
     N = np.exp(result.x)
-    return N, tokens_for(C, N)
+    return N, flops.tokens(C, N)
 
 
 def optimal_loss(law, C):
-    """Loss L*(C) of the law's compute-optimal allocation at ``C`` FLOPs."""
+    """Loss L*(C) the law predicts on its own frontier at ``C`` FLOPs (``law.frontier_loss``).
+
+    For Chinchilla-form laws this is loss(N_opt, D_opt); for Kaplan it is the paper's compute
+    law L(C_min), not eq. 1.5 on the frontier (see :class:`~scaling_explorer.laws.KaplanLaw`).
+    """
     _require_loss(law)
-    return law.loss(*law.compute_optimal(C))
+    return law.frontier_loss(C)
 
 
 def compute_for_loss(law, L):
@@ -99,10 +110,10 @@ def compute_for_loss(law, L):
     return np.where(reachable & result.success, np.exp(result.x), np.nan)
 
 
-def iso_flop_line(C: float, N):
-    """Points (N, D) of the iso-FLOP line C = 6ND, for plotting."""
+def iso_flop_line(C: float, N, flop_model=None):
+    """Points (N, D) of the iso-FLOP line C = 6ND (or ``flop_model``'s count), for plotting."""
     N = positive("N (parameters)", N)
-    return N, tokens_for(C, N)
+    return N, (flop_model.tokens(C, N) if flop_model is not None else tokens_for(C, N))
 
 
 def band_edge(law, C, ratio: float):
@@ -113,6 +124,8 @@ def band_edge(law, C, ratio: float):
     """
     ratio = positive_scalar("ratio", ratio)
     N_opt, D_opt = law.compute_optimal(C)
+    if not law.flop_model.linear:  # the same budget spent on ratio x the tokens, under the law's count
+        return law.flop_model.params(C, D_opt * ratio), D_opt * ratio
     return N_opt / ratio, D_opt * ratio
 
 
@@ -154,7 +167,7 @@ class Allocation:
 def allocation(law, N, D) -> Allocation:
     """Compare (N parameters, D tokens) with ``law``'s compute-optimal allocation at C = 6ND."""
     N, D = np.broadcast_arrays(positive("N (parameters)", N), positive("D (tokens)", D))
-    C = training_flops(N, D)
+    C = law.flop_model.flops(N, D)
     N_opt, D_opt = law.compute_optimal(C)
     loss = law.loss(N, D) if law.has_loss else np.full_like(C, np.nan)
     needed = compute_for_loss(law, loss) if law.frontier_minimises_loss else np.full_like(C, np.nan)
@@ -169,3 +182,182 @@ def allocation(law, N, D) -> Allocation:
         compute_for_same_loss=needed,
         efficiency=needed / C,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The frontier's exponent over a range of budgets
+# ---------------------------------------------------------------------------------------------
+
+def _budget_range(C_from, C_to) -> tuple[float, float]:
+    low, high = positive_scalar("C_from (FLOPs)", C_from), positive_scalar("C_to (FLOPs)", C_to)
+    if not high > low:
+        raise ValueError(f"C_to must be above C_from, got {low:g} to {high:g} FLOPs")
+    return low, high
+
+
+def local_exponent(law, C):
+    """d ln N_opt / d ln C at budgets ``C`` (central difference in ln C).
+
+    A pure power law N_opt ∝ C**a gives a everywhere; a law re-counted in another parameter
+    convention (:func:`scaling_explorer.reexpress.reexpress`) does not.
+    """
+    C = positive("C (FLOPs)", C)
+    h = 1e-3  # in ln C: the frontiers are smooth on decades, and the root finders resolve ~1e-12
+    N_up, _ = law.compute_optimal(C * np.exp(h))
+    N_down, _ = law.compute_optimal(C * np.exp(-h))
+    return (np.log(N_up) - np.log(N_down)) / (2 * h)
+
+
+@dataclass(frozen=True)
+class FrontierExponent:
+    """How N_opt grows with C over [C_from, C_to].
+
+    Attributes
+    ----------
+    secant : float
+        ln(N_opt(C_to) / N_opt(C_from)) / ln(C_to / C_from).
+    regression : float
+        Least-squares slope of ln N_opt on ln C at ``points`` log-spaced budgets, the way a fit
+        to a study's optima reads it (Pearce & Song's script fits 100 budgets this way).
+    local_min, local_max : float
+        The range of the local exponent d ln N_opt / d ln C over the same budgets.
+    """
+
+    C_from: float
+    C_to: float
+    secant: float
+    regression: float
+    local_min: float
+    local_max: float
+
+
+def frontier_exponent(law, C_from, C_to, points: int = 100) -> FrontierExponent:
+    """The exponent a of N_opt ∝ C**a read over budgets ``C_from`` to ``C_to`` (FLOPs)."""
+    low, high = _budget_range(C_from, C_to)
+    if not (isinstance(points, (int, np.integer)) and points >= 3):
+        raise ValueError(f"points must be an integer of at least 3, got {points!r}")
+    C = np.geomspace(low, high, int(points))
+    N, _ = law.compute_optimal(C)
+    local = local_exponent(law, C)
+    return FrontierExponent(
+        C_from=low, C_to=high,
+        secant=float(np.log(N[-1] / N[0]) / np.log(high / low)),
+        regression=float(np.polyfit(np.log(C), np.log(N), 1)[0]),
+        local_min=float(local.min()), local_max=float(local.max()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# How flat the optimum is
+# ---------------------------------------------------------------------------------------------
+
+#: Loss tolerance of the near-optimal range: within 1% of the optimal loss.
+FLATNESS_TOLERANCE = 0.01
+
+
+def _iso_flop_optimum(law, C):
+    """(N, D) of lowest loss on the iso-FLOP line: the frontier where it minimises the loss."""
+    return law.compute_optimal(C) if law.frontier_minimises_loss else iso_flop_minimum(law, C)
+
+
+@dataclass(frozen=True)
+class FlatOptimum:
+    """The near-optimal stretch of an iso-FLOP line.
+
+    Attributes
+    ----------
+    params_low, params_high : ndarray
+        N at the two ends of the stretch where loss <= (1 + tolerance) x the line's minimum.
+    tokens_low, tokens_high : ndarray
+        D at the ends (tokens_high belongs to params_low: the line trades one for the other).
+    params_opt, tokens_opt, loss_opt : ndarray
+        The line's minimum.
+    tolerance : float
+        Relative loss tolerance.
+    """
+
+    params_low: np.ndarray
+    params_high: np.ndarray
+    tokens_low: np.ndarray
+    tokens_high: np.ndarray
+    params_opt: np.ndarray
+    tokens_opt: np.ndarray
+    loss_opt: np.ndarray
+    tolerance: float
+
+
+def flat_optimum(law, C, tolerance: float = FLATNESS_TOLERANCE) -> FlatOptimum:
+    """Range of N (and D) on the iso-FLOP line of ``C`` FLOPs within ``tolerance`` of the optimal loss.
+
+    Along the line D = C / f(N) (the law's FLOP count) the loss has one minimum L*; this returns
+    the two N where loss = (1 + tolerance) L*, found as vectorised roots in ln N on either side.
+    For laws whose frontier is a fit (Kaplan), L* is the minimum of the loss surface on the line,
+    not the loss at the fitted frontier.
+
+    Parameters
+    ----------
+    law : Law with a loss surface
+    C : array_like
+        Budgets in FLOPs.
+    tolerance : float
+        Relative loss tolerance in (0, 1), e.g. 0.01 for 1%.
+    """
+    _require_loss(law)
+    tolerance = positive_scalar("tolerance", tolerance)
+    if not tolerance < 1:
+        raise ValueError(f"tolerance must be a fraction below 1, got {tolerance:g}")
+    C = positive("C (FLOPs)", C)
+    N_opt, D_opt = _iso_flop_optimum(law, C)
+    L_opt = law.loss(N_opt, D_opt)
+    target = (1 + tolerance) * L_opt
+    flops = law.flop_model
+
+    def excess(log_n, C, target):
+        return law.loss(np.exp(log_n), flops.tokens(C, np.exp(log_n))) - target
+
+    log_opt = np.log(N_opt)
+    ends = []
+    for bracket in ((log_opt - 40.0, log_opt), (log_opt, log_opt + 40.0)):
+        # 40 e-folds (~1e17x) off the optimum either finite term dominates the loss by far.
+        result = elementwise.find_root(excess, bracket, args=(C, target), tolerances=dict(xatol=1e-12, xrtol=1e-14))
+        if not np.all(result.success):
+            raise ValueError("the near-optimal range does not close within 1e17x of the optimum "
+                             f"at C = {float(np.ravel(C)[0]):g} FLOPs")
+        ends.append(np.exp(result.x))
+    low, high = ends
+    return FlatOptimum(params_low=low, params_high=high, tokens_low=flops.tokens(C, high),
+                       tokens_high=flops.tokens(C, low), params_opt=N_opt, tokens_opt=D_opt, loss_opt=L_opt,
+                       tolerance=tolerance)
+
+
+def size_overhead(law, C, k):
+    """Extra compute, as a fraction, to reach the optimum's loss with a model ``k`` x the optimal size.
+
+    Harm de Vries' curve ("Go smol or go home", 2023): at budget ``C`` the optimum (N*, D*) reaches
+    L*; a model of k N* needs D tokens with loss(k N*, D) = L*, costing C' under the law's FLOP
+    count; returns C' / C - 1. NaN where k N* cannot reach L* with any data (k too small).
+    """
+    _require_loss(law)
+    C = positive("C (FLOPs)", C)
+    k = positive("k (size / optimal size)", k)
+    N_opt, D_opt = _iso_flop_optimum(law, C)
+    L_opt = law.loss(N_opt, D_opt)
+    N = k * N_opt
+    D = law.tokens_for_loss(N, L_opt)
+    reachable = np.isfinite(D) & (D > 0)
+    cost = law.flop_model.flops(N, np.where(reachable, D, 1.0))
+    return np.where(reachable, cost / law.flop_model.flops(N_opt, D_opt) - 1, np.nan)
+
+
+def size_overhead_closed_form(alpha, beta, k):
+    """de Vries' overhead for L = E + A/N**alpha + B/D**beta under C = 6ND, in closed form.
+
+    At the optimum alpha A / N*^alpha = beta B / D*^beta, so matching the loss with N = k N*
+    needs D / D* = [1 + (beta/alpha) (1 - k**-alpha)]**(-1/beta), independent of the budget and
+    of A, B, E; the overhead is k D / D* - 1 (NaN below k = (1 + alpha/beta)**(-1/alpha)).
+    """
+    alpha, beta = positive_scalar("alpha", alpha), positive_scalar("beta", beta)
+    k = positive("k (size / optimal size)", k)
+    base = 1 + beta / alpha * (1 - k**-alpha)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(base > 0, k * np.abs(base) ** (-1 / beta) - 1, np.nan)

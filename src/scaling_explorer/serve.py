@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "explorer.ipynb"
 CONFIG_DIR = ROOT / "etc" / "jupyter"
+DATA_DIR = ROOT / "share" / "jupyter"
 STOP_TIMEOUT_S = 20.0  # Voila's own shutdown waits up to 5 s per kernel; then it is killed
 
 
@@ -39,6 +40,10 @@ def config_env(env: dict[str, str] | None = None) -> dict[str, str]:
         raise FileNotFoundError(f"{CONFIG_DIR} not found: run from a checkout of the repository")
     rest = [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p and p != str(CONFIG_DIR)]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([str(CONFIG_DIR), *rest])
+    # The page's Voila template (``template`` in voila.json: lab without its CDN links) lives in
+    # share/jupyter, which Voila searches through JUPYTER_PATH.
+    rest = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != str(DATA_DIR)]
+    env["JUPYTER_PATH"] = os.pathsep.join([str(DATA_DIR), *rest])
     return env
 
 

@@ -1,15 +1,30 @@
-"""The explorer application: state + controls + views, returned as one widget."""
+"""The explorer page: one AppState, panels that return widgets, composed by :class:`Explorer`.
+
+The page reads its Scenario from the URL when it opens (:func:`voila_query`), keeps the address
+bar equal to the current view (a PageBridge), and fits its figure to the width the browser gives it.
+"""
 
 from __future__ import annotations
+
+import html
+import os
 
 import ipywidgets as w
 import matplotlib
 from matplotlib.figure import Figure
 
+from .. import lecture as lectures
+from ..scenario import Scenario, ScenarioError
+from .bridge import PageBridge
 from .controls import Controls, ErrorSink
+from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
-from .state import ExplorerState
-from .views import ModelCardView, NumbersView, PlotsView
+from .lecture import LecturePanel
+from .plot import DPI, PlotsView
+from .share import SharePanel
+from .state import AppState
+from .table import ModelTable
+from .views import ModelCardView, NumbersView
 
 STYLE = """
 <style>
@@ -17,26 +32,40 @@ STYLE = """
 .se-app h2 { margin: 4px 0 2px 0; font-size: 24px; }
 .se-h { margin: 10px 0 2px 0; font-size: 15px; color: #222; }
 .se-error { color: #b00020; font-weight: bold; }
-.se-warn { color: #9a5b00; font-size: 12px; }
-.se-note { color: #555; font-size: 12px; margin-top: 4px; }
+.se-warn { color: #9a5b00; font-size: 13px; }
+.se-note { color: #555; font-size: 13px; margin-top: 4px; }
 .se-readout { color: #333; font-size: 13px; margin: 0 0 4px 4px; }
 .se-budget { margin: 4px 0 6px 0; }
+.se-share { font-size: 13px; margin: 2px 0; word-break: break-all; }
+.se-download { margin-right: 4px; }
 .se-table { border-collapse: collapse; margin-top: 4px; }
 .se-table th, .se-table td { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: right; }
 .se-report { font-family: monospace; font-size: 12px; line-height: 1.35; white-space: pre; margin: 0; }
 .se-table th:first-child, .se-table td:first-child { text-align: left; }
+.se-main { min-width: 0; overflow: hidden; }
+.se-present .se-app h2 { font-size: 32px; }
+.se-present .se-table { font-size: 20px; }
+.se-lecture { max-width: 60em; border: 1px solid #ccc; border-radius: 4px; padding: 8px 12px; margin: 4px 0; }
+.se-lecture-text p { margin: 4px 0; line-height: 1.4; }
+.se-lecture-sources { font-size: 12px; color: #555; }
+.se-predict { background: #f4f8ff; padding: 6px; margin: 4px 0; }
+.se-present .se-lecture { font-size: 22px; }
+.se-table-header { font-family: monospace; white-space: pre; font-size: 12px; padding-left: 4px; }
+.se-model-table select { font-family: monospace; font-size: 12px; }
+.se-empty { color: #9a5b00; }
 </style>
 """
 
 EXPLANATION = """
-<p><b>Left:</b> the plane of model size N (parameters) against training tokens D. Every point costs
+<p><b>Left (or top):</b> the plane of model size N (parameters) against training tokens D. Every point costs
 C&nbsp;=&nbsp;6ND FLOPs, so the dashed line is every (N, D) your budget can buy. Grey curves are
 iso-loss contours of the selected loss law, each touching one decade's iso-FLOP line where that
 budget is best spent. Coloured lines are each law's compute-optimal path; stars mark the optimum at
 your budget. Shaded regions are more than the chosen factor away from the optimal tokens for
 a model's own compute: <span style="color:#D55E00">undertrained</span> below,
 <span style="color:#0072B2">over-trained</span> above. Points are published models (MoE at their
-active parameters, diamonds). <b>Right:</b> the loss each loss law predicts at its own
+active parameters, diamonds; hollow = undertrained, filled = near-optimal, rimmed with a white dot =
+over-trained). <b>Right (or below):</b> the loss each loss law predicts at its own
 optimum, with the models at (6ND, predicted loss).</p>
 <p>Kaplan et al. 2020 (arXiv:2001.08361) count <i>non-embedding</i> parameters and fit its frontier
 to early-stopped runs: N<sub>opt</sub> = 1.3e9&middot;C<sub>min</sub><sup>0.73</sup> (C in PF-days).
@@ -52,7 +81,7 @@ when it will serve many inference requests (Sardana &amp; Frankle 2023, arXiv:24
 """
 
 
-def _canvas(figsize=(11.5, 6.4), dpi=80) -> Figure:
+def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     """A figure on its own ipympl canvas, not registered with pyplot (so it is never shown twice)."""
     # Importing ipympl switches matplotlib's backend for the whole session; the app draws on its
     # own canvases, so give the user's backend (e.g. inline plots in a teaching notebook) back.
@@ -60,7 +89,7 @@ def _canvas(figsize=(11.5, 6.4), dpi=80) -> Figure:
     from ipympl.backend_nbagg import Canvas, FigureManager
 
     matplotlib.use(backend)
-    fig = Figure(figsize=figsize, dpi=dpi)
+    fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
     canvas = Canvas(fig)
     FigureManager(canvas, 0)
     canvas.header_visible = False
@@ -68,7 +97,24 @@ def _canvas(figsize=(11.5, 6.4), dpi=80) -> Figure:
     canvas.toolbar_visible = False
     canvas.resizable = False
     canvas.capture_scroll = False
+    # ipympl keeps a PNG copy of every frame for static exports until the browser's view reports
+    # in; the page never needs it, and a frame drawn before that moment otherwise reached the page
+    # as a bare base64 string that the browser asked the server for (403 in Voila's log).
+    canvas.syncing_data_url = False
     return fig
+
+
+def voila_query() -> str:
+    """The page's query string under Voila ('' elsewhere).
+
+    With preheated kernels the notebook runs before anyone asks for the page, so this waits for
+    the request first (``voila.utils.get_query_string``, Voila's documented way).
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "True":
+        from voila.utils import get_query_string
+
+        return get_query_string() or ""
+    return os.environ.get("QUERY_STRING", "")
 
 
 class Explorer:
@@ -78,35 +124,121 @@ class Explorer:
     ----------
     raise_errors : bool
         Re-raise errors from controls instead of showing them (for tests).
+    scenario : Scenario, optional
+        What the page opens on (default: ``Scenario()``).
     """
 
-    def __init__(self, raise_errors: bool = False):
-        self.state = ExplorerState()
+    def __init__(self, raise_errors: bool = False, scenario: Scenario | None = None):
+        self.state = AppState(scenario)
         self.errors = ErrorSink(raise_errors)
+        self.lecture: LecturePanel | None = None
         self.controls = Controls(self.state, self.errors)
-        with matplotlib.rc_context({"font.size": 11, "axes.titlesize": 11, "axes.labelsize": 12,
-                                    "xtick.labelsize": 10.5, "ytick.labelsize": 10.5}):
-            self.figure = _canvas()
-            self.plots = PlotsView(self.state, self.figure)
-            # Lay out text and ticks now (in a preheated kernel, before anyone visits): the first
-            # draw the page asks for is then cheaper.
-            self.figure.draw_without_rendering()
-        self.numbers = NumbersView(self.state, w.HTML())
-        self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(max_width="640px")))
-        self.fit_panel = FitPanel(self.state, self.errors, _canvas(figsize=(4.6, 3.6)))
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION), self.fit_panel.panel()])
+        self.figure = _canvas()
+        self.plots = PlotsView(self.state, self.figure)
+        # Lay out text and ticks now (in a preheated kernel, before anyone visits): the first
+        # draw the page asks for is then cheaper.
+        self.figure.draw_without_rendering()
+        self.numbers = NumbersView(self.state, w.HTML(layout=w.Layout(flex="1 1 420px")))
+        self.card = ModelCardView(self.state, w.HTML(layout=w.Layout(flex="1 1 420px", max_width="680px")))
+        self.share = SharePanel(self.state, self.figure,
+                                extra_query=lambda: self.lecture.query() if self.lecture is not None else "")
+        self.table = ModelTable(self.state, self.errors)
+        self.lecture_box = w.VBox()
+        self.lecture_choice = w.Dropdown(options=lectures.list_lectures(), description="Lecture",
+                                         style={"description_width": "initial"})
+        self.lecture_start = w.Button(description="Start the lecture", button_style="info")
+        self.lecture_start.on_click(lambda _: self.errors.guard(self.open_message, self.start_lecture,
+                                                                self.lecture_choice.value))
+        self.fit_panel = FitPanel(self.state, self.errors, _canvas(420, 330))
+        self.disagree = DisagreementPanel(self.state)
+        self.open_message = w.HTML()
+        self.bridge = PageBridge()
+        self.bridge.observe(self._on_width, ["width", "viewport_height"])
+        self.state.watch(self._on_present, {"present"})
+        self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))  # the address bar
+        self.present = w.ToggleButton(value=self.state.scenario.present, description="Presentation mode",
+                                      icon="desktop", tooltip="large type, controls folded away, figure full width")
+        self.present.observe(lambda c: self.errors.guard(self.open_message, self.state.update, present=c["new"]),
+                             "value")
+        self.widget = self._page()
+        self._on_present(frozenset({"present"}))
+
+    # -- composition ---------------------------------------------------------------------------
+    def _page(self) -> w.Widget:
+        start = w.VBox([w.HTML("<div class='se-note'>A lecture is a sequence of views with short texts, some "
+                               "asking you to predict a number before it is shown. Its step is in the page's "
+                               "link.</div>"), w.HBox([self.lecture_choice, self.lecture_start])])
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), start, self.table.panel(), self.fit_panel.panel(),
+                                            self.disagree.panel()])
         explanation.set_title(0, "What am I looking at?")
-        explanation.set_title(1, "Fit your own runs")
+        explanation.set_title(1, "Lectures")
+        explanation.set_title(2, "All models: a table to sort, filter and select")
+        explanation.set_title(3, "Fit your own runs")
+        explanation.set_title(4, "Why Kaplan and Chinchilla disagree")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
-        main = w.VBox([self.figure.canvas, readouts, explanation], layout=w.Layout(flex="1 1 auto"))
-        header = w.HTML(STYLE + "<h2>Scaling Explorer</h2><div>How big a model, on how many tokens, for this "
-                        "compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch 2024.</div>")
-        self.widget = w.VBox([header, w.HBox([self.controls.panel(), main])])
-        self.widget.add_class("se-app")
+        self.main = w.VBox([self.bridge, self.lecture_box, self.figure.canvas, readouts, self.share.link,
+                            self.share.panel(), explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
+        self.main.add_class("se-main")
+        self.controls_panel = self.controls.panel()
+        header = w.HBox([
+            w.HTML(STYLE + "<h2>Scaling Explorer</h2><div>How big a model, on how many tokens, for this "
+                   "compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch 2024.</div>",
+                   layout=w.Layout(flex="1 1 auto")),
+            self.present,
+        ], layout=w.Layout(align_items="center"))
+        body = w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))
+        page = w.VBox([header, self.open_message, body])
+        page.add_class("se-app")
+        return page
+
+    # -- browser -> page -----------------------------------------------------------------------
+    def open_query(self, query: str) -> None:
+        """Open the view a link describes; bad or unknown keys give a message and the defaults.
+
+        A link with ``lecture=`` opens that lecture at its ``step=``; any other keys then describe
+        how the viewer had changed that step's view, and are applied on top.
+        """
+        try:
+            name, step, scenario_query = lectures.split_query(query or "")
+            scenario = Scenario.from_query(scenario_query)
+            if name is not None:
+                self.start_lecture(name, step)
+        except (ScenarioError, lectures.LectureError) as exc:
+            message = " ".join(str(exc).split())
+            self.open_message.value = (f'<div class="se-error">This link could not be opened '
+                                       f"({html.escape(message)}); showing the default view instead.</div>")
+            return
+        self.open_message.value = ""
+        if name is None or scenario_query:
+            self.state.set(scenario)
+
+    def start_lecture(self, name: str, step: int = 0) -> None:
+        """Open lecture ``name`` at ``step`` (0-based) above the figure."""
+        self.lecture = LecturePanel(self.state, self.errors, name, start=step)
+        self.lecture.on_step.append(lambda i: self._on_address())
+        self.lecture_box.children = [self.lecture.panel()]
+        self._on_address()
+
+    def _on_address(self) -> None:
+        self.share.refresh()
+        self.bridge.query = self.share.query()
+
+    def _on_width(self, change=None) -> None:
+        if self.bridge.width > 0:
+            self.plots.resize(self.bridge.width - 4, self.bridge.viewport_height)
+
+    def _on_present(self, changed) -> None:
+        present = self.state.scenario.present
+        self.controls_panel.layout.display = "none" if present else "flex"
+        if self.present.value != present:
+            self.present.value = present
+        (self.widget.add_class if present else self.widget.remove_class)("se-present")
 
 
-def explorer(raise_errors: bool = False) -> w.Widget:
-    """Build the explorer and return its widget (display it, or end a notebook cell with it)."""
-    return Explorer(raise_errors=raise_errors).widget
+def explorer(raise_errors: bool = False, query: str | None = None) -> w.Widget:
+    """Build the explorer and return its widget; ``query`` (default: the page's URL under Voila) opens a view."""
+    app = Explorer(raise_errors=raise_errors)
+    app.open_query(voila_query() if query is None else query)
+    return app.widget

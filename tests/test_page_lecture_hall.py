@@ -1,0 +1,146 @@
+"""The page in a lecture hall, in headless Chromium: sizes and zoom, links, exports, keys, no outside requests."""
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from scaling_explorer import Scenario, evaluate
+from scaling_explorer.app.format import fmt_count
+from scaling_explorer.serve import VoilaServer
+
+pytestmark = pytest.mark.browser
+
+CANVAS = ".jupyter-matplotlib-canvas-div canvas"
+SIZES = {"projector-1024x768": (1024, 768, 1), "laptop-1280x800": (1280, 800, 1), "hd-1920x1080": (1920, 1080, 1),
+         "zoom150-1280x800": (853, 533, 1.5), "tablet-768x1024": (768, 1024, 1)}
+
+
+def _open(page, url):
+    page.goto(url, timeout=90_000, wait_until="domcontentloaded")
+    expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
+    expect(page.locator(CANVAS).first).to_be_visible(timeout=30_000)
+
+
+def _figure_width_settled(page, tries=60):
+    """Wait until the figure has been resized to its column (the kernel answers the bridge's width)."""
+    last = None
+    for _ in range(tries):
+        box = page.locator(CANVAS).first.bounding_box()
+        if box and last and abs(box["width"] - last) < 1 and box["width"] > 300:
+            return box
+        last = box["width"] if box else None
+        page.wait_for_timeout(250)
+    return page.locator(CANVAS).first.bounding_box()
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+def test_plots_fit_the_viewport(browser, voila_url, output_path, name):
+    width, height, scale = SIZES[name]
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+    page = context.new_page()
+    try:
+        _open(page, voila_url)
+        page.wait_for_timeout(1500)
+        box = _figure_width_settled(page)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, box  # nothing cut off at the side
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width + 1, f"the page scrolls sideways: {scroll_width} > {width}"
+        assert box["width"] >= 0.6 * width - 40  # and it uses the room it has
+        page.screenshot(path=str(output_path) + f"-{name}.png", full_page=False)
+    finally:
+        context.close()
+
+
+def test_presentation_mode_screenshot(browser, voila_url, output_path):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        _open(page, voila_url + "?present=1")
+        page.wait_for_timeout(1500)
+        box = _figure_width_settled(page)
+        assert box["width"] > 1700  # the controls are folded away: the figure takes the width
+        expect(page.get_by_text("Compute budget", exact=True)).to_be_hidden()
+        page.screenshot(path=str(output_path) + "-presentation.png")
+    finally:
+        context.close()
+
+
+def test_a_link_opens_its_view_and_only_the_server_is_asked(browser, voila_url, output_path):
+    query = "budget=3.14e23&laws=kaplan2020,besiroglu2024&model=GPT-3+175B"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        _open(page, voila_url + "?" + query)
+        row = evaluate(Scenario.from_query(query)).row("besiroglu2024")
+        table = page.locator(".se-table").first
+        expect(table).to_contain_text(fmt_count(row.params), timeout=30_000)
+        expect(page.locator(".se-budget")).to_contain_text("3.14e+23")
+        expect(page.locator(".se-app")).to_contain_text("GPT-3 175B")
+        # The address bar follows the view: one budget key step later it still reproduces the state.
+        page.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        expect(page.locator(".se-budget")).not_to_contain_text("3.14e+23", timeout=10_000)
+        page.wait_for_timeout(500)
+        shown = page.evaluate("window.location.search").lstrip("?")
+        assert Scenario.from_query(shown).laws == ("kaplan2020", "besiroglu2024")
+        assert Scenario.from_query(shown).budget != 3.14e23
+        page.wait_for_timeout(500)
+    finally:
+        context.close()
+    outside = [u for u in requests if not u.startswith(voila_url.rstrip("/")) and not u.startswith(("data:", "blob:"))]
+    assert not outside, f"requests outside the Voila server: {outside[:5]}"
+
+
+def test_a_bad_link_says_so_and_opens_the_defaults(page, voila_url):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, voila_url + "?budget=lots&colour=red")
+    expect(page.locator(".se-error").first).to_contain_text("could not be opened", timeout=30_000)
+    expect(page.locator(".se-table").first).to_contain_text(re.compile(r"72\.[23] B"))
+
+
+def test_quick_key_presses_each_take_one_step(page, voila_url):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, voila_url)
+    expect(page.locator(".se-budget")).to_contain_text("5.76e+23", timeout=30_000)
+    page.locator(".noUi-handle").first.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    # 20 steps of 0.05 dex from 5.76e23: 10 ** (log10(5.76e23) + 1.0) = 5.76e24.
+    expect(page.locator(".se-budget")).to_contain_text("5.76e+24", timeout=20_000)
+
+
+def test_exports_download_and_parse(page, voila_url, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, voila_url + "?budget=1e24")
+    page.get_by_text("Export: numbers, models, code, figure").click()
+    with page.expect_download() as download:
+        page.get_by_text("numbers (CSV)").click()
+    path = tmp_path / "numbers.csv"
+    download.value.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    expected = evaluate(Scenario(budget=1e24))
+    assert [r["key"] for r in rows] == [r.key for r in expected.rows]
+    assert float(rows[-1]["params"]) == pytest.approx(expected.rows[-1].params, rel=1e-12)
+    with page.expect_download() as download:
+        page.get_by_text("code cell (Python)").click()
+    assert "Scenario(budget=1e+24)" in download.value.path().read_text()
+
+
+@pytest.fixture(scope="module")
+def preheated_url(tmp_path_factory):
+    with VoilaServer(pool_size=1, log_path=tmp_path_factory.mktemp("voila-pool") / "voila.log") as server:
+        yield server.url
+
+
+def test_a_link_opens_its_view_on_a_preheated_kernel(page, preheated_url):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_timeout(4000)  # let the pool fill
+    _open(page, preheated_url + "?budget=1e22&laws=besiroglu2024")
+    row = evaluate(Scenario(budget=1e22, laws=("besiroglu2024",))).row("besiroglu2024")
+    expect(page.locator(".se-table").first).to_contain_text(fmt_count(row.params), timeout=30_000)
+    expect(page.locator(".se-budget")).to_contain_text("1e+22")
