@@ -447,7 +447,7 @@ class PlotsView:
             texts = [self.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
             # Iterations, not seconds, bound the search: the same picture on every machine.
             adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=self.ax,
-                        expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=1000)
+                        expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=150)
             placed = self._label_cache[cache_key] = self._keep_clear(texts)
             for text in texts:
                 text.remove()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..compute import tokens_for
 from ..laws import AllocationLaw
@@ -118,6 +117,8 @@ def _profile(C: float, g: pd.DataFrame, rel_tol: float, check_spread: bool):
 
 def _loglog_fit(x: np.ndarray, y: np.ndarray):
     """OLS of y on x: slope, its standard error, 95% t interval, intercept."""
+    from scipy import stats  # here, not at import: every page kernel imports this package, few fit Approach 2
+
     res = stats.linregress(x, y)
     dof = len(x) - 2
     se = float(res.stderr) if dof > 0 else float("nan")
