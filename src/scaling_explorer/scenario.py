@@ -196,8 +196,12 @@ class Scenario:
         for key in {k for k, _ in edits}:
             try:
                 self.law(key)
+            except ScenarioError:
+                raise
             except (ValueError, TypeError) as exc:
                 raise ScenarioError("edit", str(exc)) from None
+        for key in self.laws:
+            self.law(key)  # a convention a law cannot take raises here, naming its key
         if not self.law(self.surface).has_loss:
             raise ScenarioError("surface", f"{self.surface!r} is an allocation law without a loss surface")
 
@@ -263,6 +267,8 @@ class Scenario:
 
                 law = reexpress(law, self.param_count)
             if self.flop_model != "6ND":
+                if "flop_model" not in {f.name for f in dataclasses.fields(law)}:
+                    raise ScenarioError("flop", f"{law.name} counts its FLOPs its own way; use flop=6ND with it")
                 flops = conventions.get_flop_model(self.flop_model).for_params(law.params_meaning)
                 law = dataclasses.replace(law, flop_model=flops)
             self._laws_cache[key] = law
