@@ -166,3 +166,23 @@ def test_labels_do_not_overlap_each_other(app):
     boxes = [t.get_window_extent(renderer) for t in app.plots.labels if hasattr(t, "get_text")]
     overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert len(boxes) >= 10 and overlaps == 0
+
+
+def test_moe_points_link_active_to_total_parameters(app):
+    moe = app.state.readout.plotted
+    moe = moe[(moe["architecture"] == "moe") & moe["params"].notna()].set_index("name")
+    segments = {(round(s[0][0]), round(s[1][0])) for s in app.plots.moe_totals.get_segments()}
+    # DeepSeek-V3: 37B active, 671B total (DeepSeek-V3 technical report, Table 1 / abstract).
+    v3 = moe.loc["DeepSeek-V3"]
+    assert (round(v3["compute_params"]), round(v3["params"])) in segments
+    assert v3["compute_params"] == pytest.approx(37e9, rel=0.02) and v3["params"] == pytest.approx(671e9, rel=0.01)
+    assert len(segments) == len(moe)
+
+
+def test_fit_panel_offers_a_template_that_it_accepts():
+    from scaling_explorer.app.fitpanel import template_link
+    from scaling_explorer.fit import read_runs
+
+    payload = re.search(r'href="data:text/csv;base64,([^"]+)"', template_link()).group(1)
+    runs = read_runs(base64.b64decode(payload))
+    assert len(runs) > 10 and set(runs.columns) >= {"params", "tokens", "loss"}

@@ -219,9 +219,21 @@ class FitPanel:
             "are refused with the reason, and a fit that does not converge is reported but not drawn. The "
             "file stays in memory and is not saved.</div>"
         )
-        return w.VBox([note, w.HBox([self.upload, self.exclude, self.resamples]),
+        return w.VBox([note, w.HTML(template_link()), w.HBox([self.upload, self.exclude, self.resamples]),
                        w.HBox([self.progress, self.cancel, self.status]), self.message, self.report,
                        self.figure.canvas])
+
+
+def template_link() -> str:
+    """A download of a runs file in the expected shape: a synthetic iso-FLOP study of a known law."""
+    from ..fit import synthetic_runs
+    from ..laws import get_law
+    from .share import data_link
+
+    runs = synthetic_runs(get_law("besiroglu2024"), [1e18, 1e19, 1e20], sigma=0.0)[["params", "tokens", "loss"]]
+    return ("<div class='se-note'>" + data_link("runs-template.csv", "text/csv", runs.to_csv(index=False).encode(),
+                                                "Download a template CSV")
+            + " (a synthetic iso-FLOP study of Epoch's refit: upload it to see the fit recover that law).</div>")
 
 
 def _raise(exc: Exception) -> None:

@@ -188,6 +188,10 @@ class PlotsView:
         self.points = {arch: ax.scatter([], [], s=50, marker=m, zorder=4, picker=True, pickradius=6)
                        for arch, m in (("dense", "o"), ("moe", "D"))}
         self.over_dots = ax.scatter([], [], s=10, color="white", zorder=4.5)
+        # MoE models sit at their active parameters (what sets FLOPs per token); a thin line runs
+        # to their total parameter count, so both are on the plane.
+        self.moe_totals = ax.add_collection(LineCollection([], colors="#777777", linewidths=0.8, zorder=3.4,
+                                                           linestyles=(0, (2, 2))), autolim=False)
         self.point_names = {arch: [] for arch in self.points}
         self.fig.canvas.mpl_connect("pick_event", self._on_pick)
         self.highlight = ax.plot([], [], "o", ms=15, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
@@ -402,6 +406,9 @@ class PlotsView:
             points.set_sizes(status_sizes(m[status]))
             self.point_names[arch] = m["name"].tolist()
         over = models[models[status] == OVERTRAINED]
+        moe = models[(models["architecture"] == "moe") & models["params"].notna()]
+        self.moe_totals.set_segments([[(a, d), (t, d)] for a, t, d in
+                                      zip(moe["compute_params"], moe["params"], moe["tokens"], strict=True)])
         self.over_dots.set_offsets(np.column_stack([over["compute_params"], over["tokens"]]) if len(over)
                                    else np.empty((0, 2)))
         self.loss_points.set_offsets(np.column_stack([models["flops"], models["loss"]]) if len(models)
@@ -516,7 +523,8 @@ class PlotsView:
         handles += [Line2D([], [], ls="none", marker="o", mfc=f, mec=e, mew=w, ms=9, label=label)
                     for f, e, w, label in zip(face, edge, width, ["undertrained (hollow)", "near-optimal (filled)",
                                                                   "over-trained (rimmed)"], strict=True)]
-        handles += [Line2D([], [], ls="none", marker="D", color="#888888", ms=7, label="MoE (active params)"),
+        handles += [Line2D([], [], ls=(0, (2, 2)), marker="D", color="#888888", ms=7, lw=0.8,
+                           label="MoE: active params, line to total"),
                     Patch(color=SHADE[UNDERTRAINED], alpha=0.25, label="undertrained region"),
                     Patch(color=SHADE[OVERTRAINED], alpha=0.25, label="over-trained region"),
                     Line2D([], [], color="#333333", ls=(0, (5, 3)), label="iso-FLOP line of the budget"),
@@ -543,7 +551,7 @@ class PlotsView:
             "frontiers": [*self.frontiers.values(), *self.loss_curves.values(), self.fit_band],
             "optima": [*self.optimum.values(), *self.loss_optimum.values(), *self.flat_band.values(),
                        *self.aware_optimum.values(), *self.constrained_optimum.values()],
-            "models": [*self.points.values(), self.over_dots, self.loss_points, self.highlight],
+            "models": [*self.points.values(), self.over_dots, self.moe_totals, self.loss_points, self.highlight],
             "labels": list(self.labels),
             "budget": [self.iso_flop, self.budget_line],
         }
