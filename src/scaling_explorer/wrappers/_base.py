@@ -23,6 +23,22 @@ class ChinchillaTerms:
     k: float
 
 
+class OverBaseLaw:
+    """What a wrapper takes unchanged from its ``base`` law: what N counts, the fitted span, the FLOP count."""
+
+    @property
+    def params_meaning(self):
+        return self.base.params_meaning
+
+    @property
+    def fitted_range(self):
+        return self.base.fitted_range
+
+    @property
+    def flop_model(self):
+        return self.base.flop_model
+
+
 def chinchilla_terms(law, purpose: str) -> ChinchillaTerms:
     """The Chinchilla-form coefficients of ``law``, or :class:`NotApplicable` naming ``purpose``.
 

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import elementwise, minimize_scalar
 
 from .._checks import positive, positive_scalar
-from ._base import chinchilla_terms
+from ._base import OverBaseLaw, chinchilla_terms
 
 #: Decay constants of repeated data and of excess parameters (datablations README, Parametric Fit:
 #: rd_star = 15.387756, rn_star = 5.309743).
@@ -68,7 +68,7 @@ def repeated_data_value(epochs, rd_star: float = RD_STAR):
 
 
 @dataclass(frozen=True)
-class DataConstrained:
+class DataConstrained(OverBaseLaw):
     """A Chinchilla-form ``base`` law trained on at most ``unique_tokens`` unique tokens (repeated beyond).
 
     Attributes
@@ -103,17 +103,6 @@ class DataConstrained:
     def citation(self) -> str:
         return f"{self.base.citation}; repetition model: Muennighoff et al. 2023, arXiv:2305.16264"
 
-    @property
-    def params_meaning(self):
-        return self.base.params_meaning
-
-    @property
-    def fitted_range(self):
-        return self.base.fitted_range
-
-    @property
-    def flop_model(self):
-        return self.base.flop_model
 
     # -- the law ----------------------------------------------------------------------------
     def params_for_unique(self, D):

@@ -35,8 +35,7 @@ from scipy.optimize import brentq, elementwise
 
 from .._checks import positive, positive_scalar
 from ..compute import SECONDS_PER_HOUR, hardware
-from ..conventions import ParamCount
-from ._base import NotApplicable, chinchilla_terms
+from ._base import NotApplicable, OverBaseLaw, chinchilla_terms
 
 #: FLOPs per parameter per served token: one forward pass (Kaplan et al. 2020 §2.1; Sardana et al.
 #: 2024 §2 and their utils.py FLOPMode.INFERENCE).
@@ -319,7 +318,7 @@ def cost_optimum_for_loss(law, loss, input_tokens, output_tokens, cost: ServingC
 
 
 @dataclass(frozen=True)
-class InferenceAware:
+class InferenceAware(OverBaseLaw):
     """A Chinchilla-form law whose frontier accounts for ``inference_tokens`` of lifetime demand.
 
     ``compute_optimal(C)`` reads C as the lifetime budget, training plus inference FLOPs, and
@@ -349,17 +348,6 @@ class InferenceAware:
     def citation(self) -> str:
         return f"{self.base.citation}; inference-aware: Sardana et al. 2024, arXiv:2401.00448"
 
-    @property
-    def params_meaning(self) -> ParamCount:
-        return self.base.params_meaning
-
-    @property
-    def fitted_range(self):
-        return self.base.fitted_range
-
-    @property
-    def flop_model(self):
-        return self.base.flop_model
 
     def loss(self, N, D):
         """The base law's loss (nats per token)."""
