@@ -294,7 +294,7 @@ class Controls:
             if changed & {"surface", "edits", "law_definitions"}:
                 self._coefficient_boxes()
             if "budget" in changed:
-                self._show_budget_on_slider(s.budget)
+                self._slider_shows = self._show_on_slider(self.budget, s.budget)
             for field, widget in (("band", self.band), ("weights", self.weights),
                                   ("architecture", self.architecture), ("model", self.model),
                                   ("hardware", self.hardware), ("price", self.price)):
@@ -387,13 +387,6 @@ class Controls:
         if abs(math.log10(change["new"]) - math.log10(self._slider_shows)) < 1e-9:
             return
         self._write(self.budget_message, budget=float(change["new"]))
-
-    def _show_budget_on_slider(self, budget: float) -> None:
-        b = self.budget
-        on_grid = b.base ** (b.min + round((math.log(budget, b.base) - b.min) / b.step) * b.step)
-        self._slider_shows = on_grid
-        if abs(math.log10(b.value) - math.log10(on_grid)) >= 1e-9:
-            b.value = on_grid
 
     def _on_budget_text(self, change) -> None:
         value = _parse_budget(change["new"])
