@@ -143,8 +143,8 @@ def test_cli_models_json():
     out = run_cli("models", "--law", "hoffmann2022-approach1", "--json")
     assert out.returncode == 0, out.stderr
     records = {r["name"]: r for r in json.loads(out.stdout)}
-    assert set(records["Gopher"]) == {"name", "params", "tokens", "flops", "tokens_per_param", "d_over_d_opt",
-                                      "efficiency", "status", "caveats", "source"}
+    assert set(records["Gopher"]) == {"name", "params", "active_params", "tokens", "flops", "tokens_per_param",
+                                      "d_over_d_opt", "efficiency", "status", "caveats", "source"}
     assert records["Gopher"]["status"] == UNDERTRAINED
     assert records["Gopher"]["caveats"] == []  # dense, trained from scratch, one pass (Rae et al. 2021)
     assert records["GPT-4"]["status"] == NOT_PLOTTED

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .compute import FLOPS_PER_PARAM_TOKEN
+from .conventions import NON_EMBEDDING_ROUTES, non_embedding_counts
 from .frontier import allocation
 from .laws import NON_EMBEDDING_PARAMS
 
@@ -147,7 +148,53 @@ def load_models(path=None) -> pd.DataFrame:
 
     if problems:
         raise CatalogError(problems)
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    placed = non_embedding_placement(df)
+    df["non_embedding_route"] = placed["non_embedding_route"]
+    df["non_embedding_placement"] = placed["non_embedding_placement"]
+    return df
+
+
+def non_embedding_placement(models: pd.DataFrame) -> pd.DataFrame:
+    """Each dense model's non-embedding parameter count, the route that placed it, and that route in words.
+
+    Routes, best first (:data:`NON_EMBEDDING_ROUTES`): the developer's ``published`` count;
+    ``vocab x d_model``, the total minus the embeddings from the architecture columns (exact up to
+    the vocabulary padding, which ``notes`` mention); and ``Pearce & Song fit``, their fit to
+    Chinchilla's 32k-vocabulary shapes (arXiv:2406.12907), which overstates the count for the
+    128k-262k vocabularies of recent models (Gemma 3 270M 2.4x, Llama 3.2 1B 1.22x) and is used only
+    when the first two are missing. Mixture-of-experts rows get no count: their FLOPs follow the
+    active parameters, whose embedding share is not published.
+
+    Returns
+    -------
+    DataFrame
+        ``non_embedding_count`` (NaN where none), ``non_embedding_route`` (a route or '') and
+        ``non_embedding_placement`` (one sentence for the model card and the plot's hover), on
+        ``models``' index.
+    """
+    counts = non_embedding_counts(models)
+    route = counts["non_embedding_basis"]
+    vocab = _column(models, "vocab_size", np.nan)
+    width = _column(models, "d_model", np.nan)
+    moe = _column(models, "architecture", "") == "moe"
+    text = []
+    for i in range(len(models)):
+        n, r = counts["non_embedding_params"].iloc[i], route.iloc[i]
+        if r == NON_EMBEDDING_ROUTES[0]:
+            text.append(f"non-embedding N {n:.3g}: published by the developer")
+        elif r == NON_EMBEDDING_ROUTES[1]:
+            text.append(f"non-embedding N {n:.3g}: total minus vocabulary x d_model "
+                        f"({vocab.iloc[i]:,.0f} x {width.iloc[i]:,.0f}, twice if untied)")
+        elif r == NON_EMBEDDING_ROUTES[2]:
+            text.append(f"non-embedding N {n:.3g}: estimated by Pearce & Song's 32k-vocabulary fit "
+                        "(no published count or d_model; overstates it for large vocabularies)")
+        elif moe.iloc[i]:
+            text.append("no non-embedding N: a mixture of experts is placed by its active parameters")
+        else:
+            text.append("no non-embedding N: parameter count undisclosed")
+    return pd.DataFrame({"non_embedding_count": counts["non_embedding_params"], "non_embedding_route": route,
+                         "non_embedding_placement": text}, index=models.index)
 
 
 def _numbers(df: pd.DataFrame, col: str, label: list[str], problems: list[str], integer: bool = False) -> None:
@@ -335,7 +382,9 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     return out
 
 
-CLI_COLUMNS = ["name", "params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency", "status",
+#: ``params`` is the total and ``active_params`` the per-token count of a mixture of experts (empty for dense
+#: models); ``tokens_per_param`` and ``flops`` use the active count (see :func:`compute_params`).
+CLI_COLUMNS = ["name", "params", "active_params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency", "status",
                "caveats", "source"]
 
 

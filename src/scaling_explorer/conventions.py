@@ -541,6 +541,10 @@ def load_porian_steps(dataset: str | None = "RefinedWeb", sequence: str | None =
     return table.reset_index(drop=True)
 
 
+#: Where a catalog model's non-embedding count comes from, best first (the card and the hover name it).
+NON_EMBEDDING_ROUTES = ("published", "vocab x d_model", "Pearce & Song fit")
+
+
 def non_embedding_counts(models, shape: ShapeFamily = CHINCHILLA_SHAPES):
     """Every dense model's non-embedding parameter count, and where it comes from.
 
@@ -552,8 +556,8 @@ def non_embedding_counts(models, shape: ShapeFamily = CHINCHILLA_SHAPES):
     Returns
     -------
     DataFrame
-        ``non_embedding_params`` (NaN where none) and ``non_embedding_basis``
-        (``"published"``, ``"architecture"``, ``"Pearce & Song fit"`` or ``""``), on ``models``' index.
+        ``non_embedding_params`` (NaN where none) and ``non_embedding_basis`` (one of
+        :data:`NON_EMBEDDING_ROUTES` or ``""``), on ``models``' index.
     """
     import pandas as pd
 
@@ -573,9 +577,9 @@ def non_embedding_counts(models, shape: ShapeFamily = CHINCHILLA_SHAPES):
     out = pd.Series(np.nan, index=models.index)
     basis = pd.Series("", index=models.index)
     has = dense & published.notna()
-    out[has], basis[has] = published[has], "published"
-    out[architecture], basis[architecture] = from_architecture[architecture], "architecture"
+    out[has], basis[has] = published[has], NON_EMBEDDING_ROUTES[0]
+    out[architecture], basis[architecture] = from_architecture[architecture], NON_EMBEDDING_ROUTES[1]
     if fit.any():
         out[fit] = shape.to_non_embedding(total[fit].to_numpy())
-        basis[fit] = "Pearce & Song fit"
+        basis[fit] = NON_EMBEDDING_ROUTES[2]
     return pd.DataFrame({"non_embedding_params": out, "non_embedding_basis": basis})
