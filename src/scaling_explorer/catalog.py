@@ -178,14 +178,16 @@ def non_embedding_placement(models: pd.DataFrame) -> pd.DataFrame:
     vocab = _column(models, "vocab_size", np.nan)
     width = _column(models, "d_model", np.nan)
     moe = _column(models, "architecture", "") == "moe"
+    untied = _column(models, "tied_embeddings", None).map(lambda t: t is False or str(t).lower() == "false")
     text = []
     for i in range(len(models)):
         n, r = counts["non_embedding_params"].iloc[i], route.iloc[i]
         if r == NON_EMBEDDING_ROUTES[0]:
             text.append(f"non-embedding N {n:.3g}: published by the developer")
         elif r == NON_EMBEDDING_ROUTES[1]:
+            twice = " x 2 (untied input and output)" if untied.iloc[i] else ""
             text.append(f"non-embedding N {n:.3g}: total minus vocabulary x d_model "
-                        f"({vocab.iloc[i]:,.0f} x {width.iloc[i]:,.0f}, twice if untied)")
+                        f"({vocab.iloc[i]:,.0f} x {width.iloc[i]:,.0f}{twice})")
         elif r == NON_EMBEDDING_ROUTES[2]:
             text.append(f"non-embedding N {n:.3g}: estimated by Pearce & Song's 32k-vocabulary fit "
                         "(no published count or d_model; overstates it for large vocabularies)")
