@@ -198,3 +198,12 @@ def test_catalog_reaches_december_2026_with_sources(models):
     assert models["release_date"].max().year == 2026
     for family in ["DeepSeek", "Qwen3.5", "Gemma 4", "Apertus", "Nemotron 3", "Kimi", "Mistral"]:
         assert (models["family"] == family).any(), family
+
+
+def test_the_model_card_carries_the_route():
+    from scaling_explorer.readout import evaluate
+    from scaling_explorer.scenario import Scenario
+
+    card = evaluate(Scenario(model="Llama 3.2 1B")).selected
+    assert card.model["non_embedding_route"] == "vocab x d_model"
+    assert "128,256 x 2,048" in card.model["non_embedding_placement"]

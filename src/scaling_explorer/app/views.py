@@ -175,7 +175,8 @@ class ModelCardView:
                  f"<div>{html.escape(m['organization'])}, {m['release_date']:%Y-%m-%d}; "
                  f"{'open weights' if m['open_weights'] else 'closed weights'}</div>",
                  f"<div>Parameters: <b>{size}</b>; training tokens: <b>{fmt_count(m['tokens'])}</b></div>",
-                 f"<div>FLOPs reported: {reported}</div>"]
+                 f"<div>FLOPs reported: {reported}</div>",
+                 f"<div class='se-note'>{html.escape(str(m.get('non_embedding_placement', '')))}</div>"]
         if any(st.status == NOT_PLOTTED for st in card.statuses):
             reason = next(st.not_plotted for st in card.statuses if st.status == NOT_PLOTTED)
             lines.append(f"<div class='se-warn'>Not on the plot: {html.escape(reason)}.</div>")
