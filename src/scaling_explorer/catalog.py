@@ -386,8 +386,8 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
 
 #: ``params`` is the total and ``active_params`` the per-token count of a mixture of experts (empty for dense
 #: models); ``tokens_per_param`` and ``flops`` use the active count (see :func:`compute_params`).
-CLI_COLUMNS = ["name", "params", "active_params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency", "status",
-               "caveats", "source"]
+CLI_COLUMNS = ["name", "params", "active_params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency",
+               "status", "caveats", "source"]
 
 
 def classify_at_demand(classified: pd.DataFrame, law, inference_tokens: float,
