@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._checks import positive
 
 STEP_LAW_CITATION = (
@@ -60,9 +62,10 @@ class StepLaw:
         return self.lr_prefactor * N**self.lr_params_exponent * D**self.lr_tokens_exponent
 
     def batch_tokens(self, N, D):
-        """Optimal batch size in tokens; independent of ``N`` (checked, not used)."""
-        positive("N (parameters)", N)
-        return self.batch_prefactor * positive("D (tokens)", D) ** self.batch_tokens_exponent
+        """Optimal batch size in tokens; independent of ``N`` (checked, and broadcast against ``D``)."""
+        N = positive("N (parameters)", N)
+        D = positive("D (tokens)", D)
+        return self.batch_prefactor * D**self.batch_tokens_exponent * np.ones(np.broadcast_shapes(N.shape, D.shape))
 
     def at(self, N, D) -> Hyperparameters:
         """Learning rate and batch size (tokens) for ``N`` parameters and ``D`` tokens."""
