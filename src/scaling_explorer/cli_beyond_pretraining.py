@@ -112,10 +112,11 @@ def hyper_record(args) -> dict:
 
     step = STEP_LAW.at(args.params, args.tokens)
     deep = DEEPSEEK_HYPER.at(args.params, args.tokens, args.flops_per_token)
+    flops = float(DEEPSEEK_HYPER.flops(args.params, args.tokens, args.flops_per_token))
     return {"params": args.params, "tokens": args.tokens,
             "li2025-steplaw": _finite({"learning_rate": float(step.learning_rate),
                                        "batch_tokens": float(step.batch_tokens)}),
-            "deepseek2024": _finite({"flops": float(DEEPSEEK_HYPER.flops(args.params, args.tokens, args.flops_per_token)),
+            "deepseek2024": _finite({"flops": flops,
                                      "learning_rate": float(deep.learning_rate),
                                      "batch_tokens": float(deep.batch_tokens)})}
 

@@ -171,7 +171,7 @@ class StudentLaw:
         _check_coefficients(**{n: getattr(self, n) for n in self.coefficients})
 
     def loss(self, N_S, D_S, L_T):
-        """Student cross-entropy for ``N_S`` non-embedding parameters distilled on ``D_S`` tokens from a teacher of loss ``L_T``."""
+        """Loss of ``N_S`` non-embedding parameters distilled on ``D_S`` tokens from a teacher of loss ``L_T``."""
         N_S = positive("N_S (student parameters)", N_S)
         D_S = positive("D_S (student tokens)", D_S)
         L_T = positive("L_T (teacher loss)", L_T)
@@ -318,7 +318,8 @@ class Teacher:
     def from_law(cls, params, tokens, law: GammaParametricLaw = BUSBRIDGE2025, name: str = "") -> Teacher:
         """A teacher of ``params`` non-embedding parameters trained on ``tokens`` tokens, L_T = law.loss(N_T, D_T)."""
         loss = float(law.loss(positive_scalar("teacher parameters", params), positive_scalar("teacher tokens", tokens)))
-        return cls(loss, float(params), float(tokens), name or f"{float(params):.3g} params on {float(tokens):.3g} tokens")
+        label = name or f"{float(params):.3g} params on {float(tokens):.3g} tokens"
+        return cls(loss, float(params), float(tokens), label)
 
     @classmethod
     def from_catalog(cls, model: str, models=None, law: GammaParametricLaw = BUSBRIDGE2025) -> Teacher:

@@ -37,7 +37,9 @@ class Hyperparameters:
 
 @dataclass(frozen=True)
 class StepLaw:
-    """Step Law: η = lr_prefactor · N**lr_params_exponent · D**lr_tokens_exponent, B = batch_prefactor · D**batch_tokens_exponent.
+    """Step Law: η = lr_prefactor · N**lr_params_exponent · D**lr_tokens_exponent, B = batch_prefactor · D**b.
+
+    b is ``batch_tokens_exponent``.
 
     The authors' README writes the same fit as lr = exp(intercept)·N^coefN·D^coefD and
     bs = exp(intercept)·D^coefD (steplaw repository, README "Data Files"); the paper prints the

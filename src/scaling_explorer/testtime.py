@@ -45,7 +45,8 @@ def inference_multiplier(size_ratio, inference_ratio):
     M = positive("size ratio M", size_ratio)
     R = positive("inference ratio R", inference_ratio)
     if np.any(M < 1):
-        raise ValueError(f"size ratio M must be at least 1 (the other model is M times larger), got {float(np.min(M)):g}")
+        raise ValueError(f"size ratio M must be at least 1 (the other model is M times larger), "
+                         f"got {float(np.min(M)):g}")
     return M + 3.0 * (M - 1.0) / R
 
 
