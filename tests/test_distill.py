@@ -181,3 +181,13 @@ def test_bad_input_names_the_argument():
 
 def test_caveat_names_their_setup():
     assert "C4" in DISTILLATION_CAVEAT and "not comparable" in DISTILLATION_CAVEAT
+
+
+def test_one_student_as_a_json_ready_record():
+    import json
+
+    r = distill(1e9, 2e10, TEACHER, "teacher-inference").to_dict()
+    assert json.loads(json.dumps(r)) == r
+    assert r["accounting"] == "teacher-inference" and r["distilling_wins"] is (r["advantage"] > 0)
+    assert r["student_loss"] == pytest.approx(2.2773, abs=5e-5)
+    assert all(a.label for a in Accounting)

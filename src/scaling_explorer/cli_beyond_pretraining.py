@@ -61,16 +61,10 @@ def distill_record(args) -> dict:
                          + (" and --teacher-tokens" if "pretraining" in args.accounting else ""))
     if "pretraining" in args.accounting and teacher.tokens is None:
         raise ValueError(f"--accounting {args.accounting} counts the teacher's pre-training: give --teacher-tokens")
-    d = distill(args.student_params, args.student_tokens, teacher, args.accounting)
-    return _finite({
-        "student_params": args.student_params, "student_tokens": args.student_tokens,
-        "teacher": teacher.name, "teacher_params": teacher.params, "teacher_tokens": teacher.tokens,
-        "teacher_loss": float(d.teacher_loss), "student_loss": float(d.student_loss),
-        "supervised_loss": float(d.supervised_loss), "accounting": d.setting.value, "flops": float(d.flops),
-        "supervised_tokens_same_flops": float(d.supervised_tokens),
-        "supervised_loss_same_flops": float(d.supervised_loss_same_flops),
-        "advantage": float(d.advantage), "distilling_wins": bool(d.advantage > 0),
-    })
+    d = distill(args.student_params, args.student_tokens, teacher, args.accounting).to_dict()
+    d["supervised_tokens_same_flops"] = d.pop("supervised_tokens")
+    return _finite({"student_params": args.student_params, "student_tokens": args.student_tokens,
+                    "teacher": teacher.name, "teacher_params": teacher.params, "teacher_tokens": teacher.tokens} | d)
 
 
 def cmd_distill(args) -> None:

@@ -210,6 +210,16 @@ class Accounting(StrEnum):
         return int(self in (Accounting.TEACHER_PRETRAINING, Accounting.TEACHER_PRETRAINING_AND_INFERENCE))
 
     @property
+    def label(self) -> str:
+        """For people (their Table 2's names)."""
+        return {
+            Accounting.BEST_CASE: "best case: the teacher costs nothing (fully amortised)",
+            Accounting.TEACHER_INFERENCE: "teacher inference: the teacher exists; its logits are paid",
+            Accounting.TEACHER_PRETRAINING: "teacher pre-training: the teacher is trained; its logits are reused",
+            Accounting.TEACHER_PRETRAINING_AND_INFERENCE: "teacher pre-training + inference: all paid, one student",
+        }[self]
+
+    @property
     def needs_teacher_size(self) -> bool:
         """True when Eq. 9 needs the teacher's parameters (and, for pre-training, its tokens)."""
         return bool(self.logits or self.pretraining)
@@ -374,6 +384,13 @@ class Distillation:
     def advantage(self):
         """supervised_loss_same_flops - student_loss (nats): positive where distilling beats training directly."""
         return self.supervised_loss_same_flops - self.student_loss
+
+    def to_dict(self) -> dict:
+        """Floats for one student (JSON-ready): the losses, FLOPs, the same-FLOPs comparison and who wins."""
+        out = {name: float(getattr(self, name)) for name in (
+            "student_loss", "supervised_loss", "teacher_loss", "flops", "supervised_tokens",
+            "supervised_loss_same_flops", "advantage")}
+        return out | {"accounting": self.setting.value, "distilling_wins": out["advantage"] > 0}
 
 
 def distill(student_params, student_tokens, teacher: Teacher, setting: Accounting | str = Accounting.BEST_CASE,
