@@ -351,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pool-size", type=int, default=0, help="preheated kernels (for a class)")
     p.set_defaults(run=cmd_serve)
     _add_beyond_chinchilla(sub)
+    __import__("scaling_explorer.cli_beyond_pretraining", fromlist=["register"]).register(sub)  # distill exchange hyper
     return parser
 
 

@@ -48,7 +48,8 @@ def chinchilla_terms(law, purpose: str) -> ChinchillaTerms:
     names = ("E", "A", "B", "alpha", "beta")
     flop_model = getattr(law, "flop_model", None)
     if not (getattr(law, "has_loss", False) and getattr(law, "frontier_minimises_loss", False)
-            and all(hasattr(law, n) for n in names) and type(flop_model) is FlopModel):
+            and all(hasattr(law, n) for n in names) and type(flop_model) is FlopModel
+            and getattr(law, "gamma", 1.0) == 1.0):  # E + (A/N^a + B/D^b)^gamma is not this form
         raise NotApplicable(f"{purpose} needs a Chinchilla-form law (L = E + A/N^alpha + B/D^beta, C = kND); "
                             f"{getattr(law, 'name', law)!r} is not one")
     return ChinchillaTerms(*(float(getattr(law, n)) for n in names), k=float(flop_model.flops_per_param_token))
