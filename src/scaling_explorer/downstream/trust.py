@@ -18,9 +18,10 @@ HELD_OUT_ERROR17_PCT = (0.05, 3.6)  # 6.9B at M = 20, 1.4B at M = 640: relative 
 
 TRUST_NOTE = (
     "How far to trust this: a predicted benchmark error is an extrapolation of a trend, not a measurement. "
-    "Across published studies a clean, linear downstream scaling trend holds for only 39% of tasks "
-    "(Lourie, Hu & Cho 2025). What a fitted law prescribes moves with how it was fitted: which runs, "
-    "schedules and shapes (Gemstones, McLeish et al. 2025). Gadre et al. 2024 fitted these laws on runs up to "
+    "In a meta-analysis of published downstream scaling data, a close fit to a linear trend occurs in only 39% "
+    "of cases, and benign changes to the setup can change the trend (Lourie, Hu & Cho 2025). What a fitted law "
+    "prescribes is sensitive to how it was fitted: which runs and checkpoints, which design (Gemstones, McLeish "
+    "et al. 2025). Gadre et al. 2024 fitted these laws on runs up to "
     "411M parameters (loss) and 1.4B (error): refitted here, their larger held-out runs come out about "
     f"{HELD_OUT_LOSS_ERROR_PCT}% off in loss and {HELD_OUT_ERROR17_PCT[0]}% to "
     f"{HELD_OUT_ERROR17_PCT[1]}% off in 17-task average error, and further out the error grows. Their loss is "
