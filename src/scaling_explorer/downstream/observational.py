@@ -35,7 +35,8 @@ RUAN2024 = ("Ruan, Maddison & Hashimoto 2024, Observational Scaling Laws and the
             "Apache-2.0)")
 SCORES_CSV = files("scaling_explorer.data") / "obsscaling_base_models.csv"
 
-# Our key -> their column. Their "Winograd" is WinoGrande (the Open LLM Leaderboard task; paper §3).
+# Our key -> their column. Their "Winograd" is WinoGrande: their README collects it from the Open LLM
+# Leaderboard, whose task is WinoGrande (Llama-2-7B: 0.7403, as the leaderboard gives).
 BENCHMARKS = {
     "mmlu": "MMLU", "arc_c": "ARC-C", "hellaswag": "HellaSwag", "winogrande": "Winograd",
     "truthfulqa": "TruthfulQA", "gsm8k": "GSM8K", "xwinograd": "XWinograd", "humaneval": "HumanEval",
