@@ -209,6 +209,14 @@ def test_predictions_broadcast_and_error_falls_with_loss():
     assert np.all(np.diff(out.error["17"].ravel()[order]) > 0)  # lower loss, lower error
 
 
+def test_loss_for_error_inverts_the_error_law():
+    error_law = get_law("gadre2024-c4").error_law("46")
+    L = np.array([2.5, 3.0, 4.5])
+    np.testing.assert_allclose(error_law.loss_for_error(error_law.error(L)), L, rtol=1e-12)
+    with pytest.raises(ValueError, match="epsilon"):
+        error_law.loss_for_error(0.99)
+
+
 def test_only_gadre_laws_have_a_downstream_map():
     assert {k for k, law in PRESETS.items() if has_downstream(law)} == {"gadre2024-c4", "gadre2024-rpj", "gadre2024-rw"}
     with pytest.raises(NoDownstreamMap, match="no downstream map"):

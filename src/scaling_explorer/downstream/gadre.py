@@ -117,6 +117,17 @@ class ErrorLaw:
         L = positive("L (loss)", L)
         return self.epsilon - self.k * np.exp(-self.gamma * L)
 
+    def loss_for_error(self, err):
+        """C4-eval loss at which the law predicts average error ``err``: L = −ln((epsilon − err) / k) / gamma.
+
+        ``err`` must lie in (0, epsilon): the law never predicts an error at or above epsilon.
+        """
+        err = positive("err (average error)", err)
+        if np.any(err >= self.epsilon):
+            raise ValueError(f"err (average error) must be below epsilon = {self.epsilon:.4g}, got "
+                             f"{float(np.max(err)):g}")
+        return -np.log((self.epsilon - err) / self.k) / self.gamma
+
     def extrapolated(self, L) -> np.ndarray:
         """True where loss ``L`` lies outside the losses the error law was fitted on."""
         L = np.asarray(L, dtype=float)
