@@ -209,6 +209,17 @@ def test_predictions_broadcast_and_error_falls_with_loss():
     assert np.all(np.diff(out.error["17"].ravel()[order]) > 0)  # lower loss, lower error
 
 
+def test_at_optimum_is_the_prediction_at_the_frontier():
+    from scaling_explorer.downstream import at_optimum
+
+    law = get_law("gadre2024-rpj")
+    C = np.array([1e20, 1e23])
+    N, D = law.compute_optimal(C)
+    np.testing.assert_allclose(at_optimum(law, C).error["46"], predicted_error(law, N, D, "46"), rtol=1e-12)
+    with pytest.raises(NoDownstreamMap):
+        at_optimum(get_law("kaplan2020"), 1e21)
+
+
 def test_loss_for_error_inverts_the_error_law():
     error_law = get_law("gadre2024-c4").error_law("46")
     L = np.array([2.5, 3.0, 4.5])
@@ -318,6 +329,11 @@ def test_benchmarks_by_catalog_name():
     assert set(scores) == set(observational.BENCHMARKS)
     assert scores["mmlu"] == float(row["MMLU"]) and scores["winogrande"] == float(row["Winograd"])
     assert observational.benchmarks("Gopher") is None
+
+
+def test_family_of_a_catalog_model():
+    assert observational.family_of("Llama 2 13B") == "Llama-2"
+    assert observational.family_of("Gopher") is None
 
 
 def _family_table(flops, values, benchmark="mmlu"):

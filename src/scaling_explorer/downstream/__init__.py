@@ -9,13 +9,13 @@ published models (Ruan et al. 2024), and how far to trust either.
 """
 
 from .gadre import (
-    GADRE_PRESETS, DownstreamPrediction, ErrorLaw, GadreFit, GadreLaw, NoDownstreamMap, downstream_map, fit_gadre,
+    GADRE_PRESETS, DownstreamPrediction, at_optimum, ErrorLaw, GadreFit, GadreLaw, NoDownstreamMap, downstream_map, fit_gadre,
     has_downstream, load_runs, predict_downstream, predicted_error,
 )
 from .trust import TRUST_NOTE, TRUST_SOURCES
 
-_OBSERVATIONAL = ("BENCHMARKS", "ObservedScores", "FamilyFit", "benchmarks", "fit_family", "load_observed_scores",
-                  "observed_scores")
+_OBSERVATIONAL = ("BENCHMARKS", "BENCHMARK_LABELS", "ObservedScores", "FamilyFit", "benchmarks", "family_of",
+                  "fit_family", "load_observed_scores", "observed_scores")
 
 
 def __getattr__(name):  # the observational names load the catalog, so import them on first use
@@ -28,6 +28,6 @@ def __getattr__(name):  # the observational names load the catalog, so import th
 
 __all__ = [
     "GADRE_PRESETS", "TRUST_NOTE", "TRUST_SOURCES", "DownstreamPrediction", "ErrorLaw", "GadreFit", "GadreLaw",
-    "NoDownstreamMap", "downstream_map", "fit_gadre", "has_downstream", "load_runs", "predict_downstream",
+    "NoDownstreamMap", "at_optimum", "downstream_map", "fit_gadre", "has_downstream", "load_runs", "predict_downstream",
     "predicted_error", *_OBSERVATIONAL,
 ]

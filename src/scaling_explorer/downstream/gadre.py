@@ -244,6 +244,12 @@ def predict_downstream(law, N, D) -> DownstreamPrediction:
     return DownstreamPrediction(loss=L, error=error, extrapolated=extrapolated)
 
 
+def at_optimum(law, C) -> DownstreamPrediction:
+    """:func:`predict_downstream` at the law's compute-optimal (N, D) for ``C`` FLOPs (vectorised over C)."""
+    downstream_map(law)  # refuse before computing the frontier
+    return predict_downstream(law, *law.compute_optimal(C))
+
+
 def predicted_error(law, N, D, tasks: str = "17"):
     """Predicted average top-1 error (fraction) over ``tasks`` for N parameters on D tokens, vectorised."""
     maps = downstream_map(law)

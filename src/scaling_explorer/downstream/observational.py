@@ -248,6 +248,13 @@ def benchmarks(name: str) -> dict[str, float] | None:
     return observed_scores().benchmarks(name)
 
 
+def family_of(name: str) -> str | None:
+    """ObsScaling family of catalog model ``name`` (for the per-family view), or None if not observed."""
+    frame = observed_scores().frame
+    rows = frame[frame["catalog_name"] == name]
+    return None if rows.empty else str(rows["family"].iloc[0])
+
+
 # --- per-family fits -------------------------------------------------------------------------------------
 
 def capability(frame: pd.DataFrame) -> pd.Series:
