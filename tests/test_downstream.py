@@ -18,10 +18,19 @@ import pytest
 
 from scaling_explorer import get_law
 from scaling_explorer.downstream import (
-    GADRE_PRESETS, TRUST_NOTE, GadreLaw, NoDownstreamMap, fit_gadre, has_downstream, load_runs, predict_downstream,
+    GADRE_PRESETS,
+    TRUST_NOTE,
+    GadreLaw,
+    NoDownstreamMap,
+    fit_gadre,
+    gadre,
+    has_downstream,
+    load_runs,
+    observational,
+    predict_downstream,
     predicted_error,
+    trust,
 )
-from scaling_explorer.downstream import gadre, observational, trust
 from scaling_explorer.laws import PRESETS
 
 # reference.md A6.3: their code's fits (C4-eval loss), printed to these digits.
@@ -349,7 +358,8 @@ def test_family_sigmoid_recovers_a_known_curve():
     y = 0.25 + 0.75 / (1 + np.exp(-1.3 * (x - 23.4)))
     fit = observational.fit_family("F", "mmlu", _family_table(10**x, y))
     assert fit.kind == "sigmoid" and fit.converged
-    assert fit.params["slope"] == pytest.approx(1.3, rel=1e-5) and fit.params["midpoint"] == pytest.approx(23.4, rel=1e-6)
+    assert fit.params["slope"] == pytest.approx(1.3, rel=1e-5)
+    assert fit.params["midpoint"] == pytest.approx(23.4, rel=1e-6)
     assert float(fit.predict(10**23.4)) == pytest.approx(0.625, rel=1e-6)
     assert fit.extrapolated([1e20, 1e23, 1e26]).tolist() == [True, False, True]
 
@@ -393,7 +403,8 @@ def test_cli_downstream_json_is_the_library():
 def test_cli_downstream_text():
     out = run_cli("downstream", "--law", "gadre2024-c4", "--params", "1e8", "--tokens", "2e9")
     assert out.returncode == 0, out.stderr
-    assert "17 tasks" in out.stdout and "46 tasks" in out.stdout and "extrapolated                       no" in out.stdout
+    assert "17 tasks" in out.stdout and "46 tasks" in out.stdout
+    assert "extrapolated                       no" in out.stdout
 
 
 @pytest.mark.parametrize("args, reason", [

@@ -9,8 +9,19 @@ published models (Ruan et al. 2024), and how far to trust either.
 """
 
 from .gadre import (
-    GADRE_PRESETS, DownstreamPrediction, at_optimum, ErrorLaw, GadreFit, GadreLaw, NoDownstreamMap, downstream_map, fit_gadre,
-    has_downstream, load_runs, predict_downstream, predicted_error,
+    GADRE_PRESETS,
+    DownstreamPrediction,
+    ErrorLaw,
+    GadreFit,
+    GadreLaw,
+    NoDownstreamMap,
+    at_optimum,
+    downstream_map,
+    fit_gadre,
+    has_downstream,
+    load_runs,
+    predict_downstream,
+    predicted_error,
 )
 from .trust import TRUST_NOTE, TRUST_SOURCES
 

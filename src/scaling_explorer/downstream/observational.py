@@ -276,7 +276,8 @@ class FamilyFit:
     family, quantity : str
         Family name; ``"capability"`` or a benchmark key.
     kind : str
-        ``"linear"``: y = intercept + slope·log10 C. ``"sigmoid"``: y = floor + (1 − floor)·σ(slope·(log10 C − midpoint)).
+        ``"linear"``: y = intercept + slope·log10 C.
+        ``"sigmoid"``: y = floor + (1 − floor)·σ(slope·(log10 C − midpoint)).
     params, se : dict of str to float
         Best values and standard errors (from the fit's covariance; NaN when there are as many models
         as parameters).
