@@ -43,7 +43,8 @@ def test_laws_lists_presets_with_citations():
         "kaplan2020", "hoffmann2022-approach1", "hoffmann2022-approach2", "hoffmann2022-approach3",
         "hoffmann2022-approach3-unrounded", "besiroglu2024", "sardana2024", "muennighoff2023", "llama3-2024",
         "deepseek2024", "krajewski2024",
-        "busbridge2025", "deepseek2024-early-data", "deepseek2024-current-data", "deepseek2024-openwebtext2"]
+        "busbridge2025", "deepseek2024-early-data", "deepseek2024-current-data", "deepseek2024-openwebtext2",
+        "gadre2024-c4", "gadre2024-rpj", "gadre2024-rw"]
     assert all("arXiv" in d["citation"] for d in described)
     assert run("laws").returncode == 0
 

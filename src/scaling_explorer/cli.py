@@ -235,7 +235,9 @@ def cmd_models(args) -> None:
               f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
     records = json.loads(table[columns].to_json(orient="records"))
     if args.json:
-        print(json.dumps(records))
+        from .downstream.observational import benchmarks  # observed scores (Ruan et al. 2024); None if unobserved
+
+        print(json.dumps([{**r, "benchmarks": benchmarks(r["name"])} for r in records]))
         return
     print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
     for r in records:
@@ -352,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_serve)
     _add_beyond_chinchilla(sub)
     __import__("scaling_explorer.cli_beyond_pretraining", fromlist=["register"]).register(sub)  # distill exchange hyper
+    __import__("scaling_explorer.cli_downstream", fromlist=["register"]).register(sub)  # issue 21
     return parser
 
 

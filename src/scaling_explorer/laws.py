@@ -490,6 +490,19 @@ def _add_beyond_pretraining_presets() -> None:
 
 _add_beyond_pretraining_presets()
 
+
+# --- Gadre et al. 2024 presets (issue 21) -------------------------------------------------------------
+# gadre2024-c4, gadre2024-rpj, gadre2024-rw: loss laws in tokens per parameter with their
+# loss-to-error maps, declared in downstream/gadre.py (GADRE_PRESETS). When presets move to
+# presets.py, move this block with them unchanged.
+def _add_downstream_presets() -> None:
+    from .downstream.gadre import GADRE_PRESETS
+
+    PRESETS.update(GADRE_PRESETS)
+
+
+_add_downstream_presets()
+
 # Every law reachable by key: the presets plus what users register (a fit, their own coefficients).
 _REGISTRY: dict[str, Law] = dict(PRESETS)
 
