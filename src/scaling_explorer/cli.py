@@ -224,7 +224,7 @@ def cmd_loss(args) -> None:
 
 
 def cmd_models(args) -> None:
-    from .catalog import CLI_COLUMNS, classify, load_models
+    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, load_models
 
     law = laws.get_law(args.law)
     table = classify(load_models(args.file), law)
@@ -237,10 +237,14 @@ def cmd_models(args) -> None:
     if args.json:
         print(json.dumps(records))
         return
-    print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
+    print(f"flops = training FLOPs by {law.flop_model.name}; efficiency = compute the optimal allocation needs "
+          "for the same loss / flops")
     for r in records:
         r["caveats"] = "; ".join(r["caveats"])
-    _print_table(records, [c for c in columns if c != "source"])
+    _print_table(records, [c for c in columns if c not in ("source", "not_plotted")])
+    refused = sorted({r["not_plotted"] for r in records if r["status"] == NOT_DESCRIBED})
+    for reason in refused:
+        print(f"not described: {reason}")
 
 
 def cmd_fit(args) -> None:
