@@ -266,6 +266,9 @@ def not_plotted_reason(models: pd.DataFrame) -> pd.Series:
     return reason
 
 
+_ARCHITECTURE_NAMES = {"moe": "mixture-of-experts", "dense": "dense"}
+
+
 def _architectures(law) -> set[str] | None:
     """The architectures ``law`` describes (its ``architectures`` attribute), or None for any."""
     described = getattr(law, "architectures", None)
@@ -285,7 +288,7 @@ def undescribed_reason(models: pd.DataFrame, law) -> pd.Series:
     if described is None:
         return reason
     arch = _column(models, "architecture", "").fillna("")
-    kinds = " or ".join(sorted(described))
+    kinds = " or ".join(sorted(_ARCHITECTURE_NAMES.get(a, a) for a in described))
     outside = ~arch.isin(described)
     reason[outside] = (f"{law.name} describes {kinds} models only; this model is "
                        + arch[outside].where(arch[outside] != "", "of unstated architecture"))

@@ -231,8 +231,9 @@ def cmd_models(args) -> None:
     table, columns = _models_at_demand(table, law, args, CLI_COLUMNS)
     if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())
-        print(f"note: {law.name} counts non-embedding parameters; N and 6ND use the published non-embedding "
-              f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
+        print(f"note: {law.name} counts non-embedding parameters; N and its FLOP count ({law.flop_model.name}) use the "
+              f"published non-embedding count for {n} models and total (or active) parameters for the rest",
+              file=sys.stderr)
     records = json.loads(table[columns].to_json(orient="records"))
     if args.json:
         print(json.dumps(records))
