@@ -354,8 +354,9 @@ DEEPSEEK = (
 )
 #: What N = M / 6 gets wrong (M = 72 n d**2 + 12 n d l_seq non-embedding FLOPs per token): M / 6 is
 #: the 12 n d**2 non-embedding parameters times 1 + l_seq / (6 d_model), the attention FLOPs read as
-#: parameters. With l_seq = 4096 that is 1.17x at d_model = 4096 (DeepSeek LLM 7B) and 2.33x at
-#: d_model = 512, the width of models near the small end of the fitted 1e17-3e20 FLOPs.
+#: parameters. With l_seq = 4096 that is 1.17x at d_model = 4096 (DeepSeek LLM 7B). At the small end
+#: of the fitted 1e17-3e20 FLOPs, M_opt(1e17) = 1.4e8 FLOPs per token: with l_seq = 4096 that is
+#: 3.2 layers of d_model = 512 (2.33x) or 1.75 of 768 (1.89x), so about 2x-2.3x.
 DEEPSEEK_CAVEAT = (
     "N = M/6 counts attention FLOPs as parameters: it overstates non-embedding parameters by "
     "1 + l_seq/(6 d_model), 1.17x for DeepSeek LLM 7B and about 2.3x at the small end of the fitted span"

@@ -16,9 +16,9 @@ unique budget (D < U) has R_D = 0 and a loss that does not depend on U; its para
 N_opt(D) still decay. Unlimited unique data therefore gives the base law only where N <= N_opt(D)
 (at least compute-optimal tokens); a larger model is charged for excess parameters even on fresh
 data, as in the paper's fit. Repeated epochs decay with constant R_D* = 15.4 (four epochs are
-worth 93% of fresh data), parameters beyond what the unique data supports with R_N* = 5.3. No closed form is known for the optimum
-under a compute and a unique-token budget (the README asks for one), so
-:meth:`DataConstrained.compute_optimal` searches the iso-FLOP line, bounded.
+worth 93% of fresh data), parameters beyond what the unique data supports with R_N* = 5.3. No
+closed form is known for the optimum under a compute and a unique-token budget (the README asks
+for one), so :meth:`DataConstrained.compute_optimal` searches the iso-FLOP line, bounded.
 
 Wrapping another Chinchilla-form law uses that law's E, A, B, alpha, beta and Muennighoff's
 R_D* and R_N*. That is an approximation: R_D* and R_N* were fitted jointly with their own C4
