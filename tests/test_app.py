@@ -77,6 +77,19 @@ def test_model_card_shows_source_and_undisclosed_reason(app):
     app.controls.model.value = "Chinchilla"
 
 
+def test_model_card_shows_the_moe_laws_refusal_of_a_dense_model(app):
+    # Krajewski et al.'s MoE law cannot describe Chinchilla (dense): its row says why, with no numbers;
+    # the dense law beside it still places the model.
+    app.state.update(laws=("besiroglu2024", "krajewski2024"), model="Chinchilla")
+    card = app.card.widget.value
+    assert "not described" in card and "mixture-of-experts models only" in card
+    assert "FLOPs (6ND count) = 5.88e+23" in card
+    # With the MoE law as the surface, the plot's title says how many models it leaves off.
+    app.state.update(surface="krajewski2024")
+    refused = int((app.state.readout.models["status"] == "not described").sum())
+    assert refused > 50 and f"({refused} models not described: see the table)" in app.plots.nd_title.get_text()
+
+
 def test_bad_mfu_and_price_are_messages(app):
     app.controls.price.value = -3
     assert "price" in app.controls.hw_message.value

@@ -9,6 +9,7 @@ import pytest
 
 from scaling_explorer.catalog import (
     NEAR_OPTIMAL,
+    NOT_DESCRIBED,
     NOT_PLOTTED,
     OVERTRAINED,
     REQUIRED_COLUMNS,
@@ -144,7 +145,8 @@ def test_cli_models_json():
     assert out.returncode == 0, out.stderr
     records = {r["name"]: r for r in json.loads(out.stdout)}
     assert set(records["Gopher"]) == {"name", "params", "active_params", "tokens", "flops", "tokens_per_param",
-                                      "d_over_d_opt", "efficiency", "status", "caveats", "source", "benchmarks"}
+                                      "d_over_d_opt", "efficiency", "status", "not_plotted", "caveats", "source",
+                                      "benchmarks"}
     assert records["Gopher"]["benchmarks"] is None  # not in Ruan et al.'s table (issue 21)
     assert records["Gopher"]["status"] == UNDERTRAINED
     assert records["Gopher"]["caveats"] == []  # dense, trained from scratch, one pass (Rae et al. 2021)
@@ -172,3 +174,36 @@ def test_kaplan_uses_published_non_embedding_counts(models):
 def test_cli_models_kaplan_says_which_parameters(tmp_path):
     out = run_cli("models", "--law", "kaplan2020", "--json")
     assert out.returncode == 0 and "non-embedding" in out.stderr
+
+
+# -- a law that cannot describe a model refuses it (issue 20) ---------------------------------------
+def test_the_moe_law_refuses_dense_models():
+    # Krajewski et al. 2024 fit fine-grained MoE models only. Read as 64 experts' worth of parameters,
+    # Chinchilla (dense, 70B on 1.4T tokens) came out at 1.4e22 FLOPs instead of 6ND = 5.88e23.
+    models = load_models()
+    table = classify(models, get_law("krajewski2024")).set_index("name")
+    chinchilla = table.loc["Chinchilla"]
+    assert chinchilla["status"] == NOT_DESCRIBED
+    assert "mixture-of-experts models only" in chinchilla["not_plotted"] and "dense" in chinchilla["not_plotted"]
+    assert np.isnan(chinchilla["flops"]) and np.isnan(chinchilla["d_over_d_opt"])
+    dense = table[table["architecture"] == "dense"]
+    # No dense row is placed: those with a size and tokens are refused, the rest stay undisclosed.
+    assert len(dense) > 50 and dense["status"].isin([NOT_DESCRIBED, NOT_PLOTTED]).all()
+    assert (dense["status"] == NOT_DESCRIBED).sum() > 50
+    # MoE rows with a size and tokens are placed, at their total parameters (the law's N counts every expert).
+    moe = table[(table["architecture"] == "moe") & (table["not_plotted"] == "")]
+    assert len(moe) and (moe["compute_params"] == moe["params"]).all()
+    assert not (moe["status"] == NOT_DESCRIBED).any()
+    # A dense law still places Chinchilla at 6ND: 6 x 70e9 x 1.4e12 = 5.88e23 (Hoffmann Table 1).
+    dense_law = classify(models, get_law("hoffmann2022-approach1")).set_index("name").loc["Chinchilla"]
+    assert dense_law["flops"] == pytest.approx(5.88e23, rel=1e-12)
+
+
+def test_cli_models_under_the_moe_law_names_the_refusal_and_the_flop_model():
+    out = run_cli("models", "--law", "krajewski2024")
+    assert out.returncode == 0, out.stderr
+    assert "flops = training FLOPs by krajewski2024-moe" in out.stdout and "6ND estimate" not in out.stdout
+    assert "not described: Krajewski et al. 2024" in out.stdout
+    records = {r["name"]: r for r in json.loads(run_cli("models", "--law", "krajewski2024", "--json").stdout)}
+    assert records["Chinchilla"]["status"] == NOT_DESCRIBED and records["Chinchilla"]["flops"] is None
+    assert "dense" in records["Chinchilla"]["not_plotted"]

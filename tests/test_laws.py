@@ -1,6 +1,7 @@
 """Laws against the papers' own numbers (../shared/reference.md, Part A)."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from scaling_explorer.laws import (
     describe,
     edited,
     get_law,
+    law_caveat,
     law_keys,
     register_law,
 )
@@ -242,3 +244,54 @@ def test_kaplan_frontier_loss_is_the_compute_law():
     C = np.geomspace(1e19, 6e23, 20)
     gap = law.frontier_loss(C) - law.loss(*law.compute_optimal(C))
     assert np.all((gap > 0.11) & (gap < 0.38))
+
+
+# -- fitted ranges and known flaws (issue 20) --------------------------------------------------------
+def test_kaplan_compute_range_reaches_its_largest_runs():
+    # Kaplan §2.3: 2.5e5 steps of 512 sequences of 1024 tokens (1.31e11 tokens), models up to 1.5B
+    # non-embedding parameters: 6 x 1.5e9 x 1.31e11 = 1.18e21 FLOPs (the preset stopped at 2.07e20).
+    kaplan = get_law("kaplan2020").fitted_range
+    assert 2.5e5 * 512 * 1024 == pytest.approx(1.31e11, rel=1e-3)
+    assert kaplan.flops[1] == pytest.approx(6 * 1.5e9 * 2.5e5 * 512 * 1024, rel=1e-12)
+    assert kaplan.flops[1] == pytest.approx(1.18e21, rel=2e-3)
+    # Pearce & Song's top of Kaplan's range, 5e20, and 1e21 lie inside; 2e21 does not.
+    assert kaplan.contains_flops([5e20, 1e21]).all() and not kaplan.contains_flops(2e21)
+
+
+def test_krajewski_token_span():
+    # Krajewski et al. 2024 §5: models trained on 16B to 130B tokens (was unknown, NaN).
+    span = get_law("krajewski2024").fitted_range
+    assert span.tokens == (16e9, 130e9)
+    assert all(map(math.isfinite, span.flops)) and span.flops[0] < span.flops[1]
+
+
+def test_llama3_citation_says_the_solved_exponent_adds_40_to_48_percent_tokens():
+    # The solved exponent ln(16.55e12 / 0.29) / ln(3.8e25) against the printed 0.53, over the fitted
+    # 6e18 to 1e22 FLOPs (Llama 3 §3.2.1): C**(0.53778 - 0.53) is 1.40 and 1.48 at the ends.
+    law = get_law("llama3-2024")
+    lo, hi = law.fitted_range.flops
+    ratio = np.array([law.compute_optimal(C)[1] / (0.29 * C**0.53) for C in (lo, hi)])
+    np.testing.assert_allclose(ratio, [1.40, 1.48], atol=0.005)
+    assert "40-48% more tokens" in law.citation
+
+
+def test_deepseek_params_carry_their_overstatement_as_a_warning():
+    # N = M / 6 = 12 n d**2 (1 + l_seq / (6 d_model)): 1.17x at d_model = l_seq = 4096 (DeepSeek LLM 7B),
+    # 2.33x at d_model = 512 with l_seq = 4096.
+    assert 1 + 4096 / (6 * 4096) == pytest.approx(1.17, abs=0.005)
+    assert 1 + 4096 / (6 * 512) == pytest.approx(2.33, abs=0.005)
+    law = get_law("deepseek2024")
+    assert "2.3x" in law_caveat(law) and "1.17x" in law_caveat(law)
+    assert describe(law)["caveat"] == law_caveat(law)
+    assert law_caveat(get_law("hoffmann2022-approach1")) == "" and "caveat" not in describe(get_law("besiroglu2024"))
+
+
+def test_the_readout_carries_deepseeks_warning():
+    from scaling_explorer.readout import evaluate
+    from scaling_explorer.scenario import Scenario
+
+    readout = evaluate(Scenario.from_query("laws=deepseek2024,besiroglu2024"))
+    assert readout.row("deepseek2024").warnings == (law_caveat(get_law("deepseek2024")),)
+    assert readout.row("besiroglu2024").warnings == ()
+    rows = {r["key"]: r for r in readout.to_dict()["rows"]}
+    assert "2.3x" in rows["deepseek2024"]["warnings"][0] and "warnings" not in rows["besiroglu2024"]

@@ -13,6 +13,7 @@ from scaling_explorer import lecture as lec
 from scaling_explorer.app.controls import ErrorSink
 from scaling_explorer.app.lecture import LecturePanel, render_text
 from scaling_explorer.app.state import AppState
+from scaling_explorer.laws import get_law
 from scaling_explorer.scenario import LAYERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +102,25 @@ def test_other_predictions_match_the_papers(lecture):
     # Reference A2 derived table: Approach 3 as printed gives 93 tokens/param at 5.76e23.
     a3 = step_index(lecture, "hoffmann2022-approach3")
     assert lec.true_value(lecture, a3) == pytest.approx(93, rel=0.01)
+
+
+def test_kaplan_step_states_the_fitted_compute_of_section_2_3(lecture):
+    # Kaplan §2.3: 2.5e5 steps x 512 sequences x 1024 tokens, models up to 1.5B: 6 x 1.5e9 x 1.31e11 =
+    # 1.18e21 FLOPs, "about 1e21"; 5.76e23 is then about 500 times beyond it (was "2e20", "2,000 times").
+    text = lecture.steps[step_index(lecture, "kaplan2020")].text
+    top = 6 * 1.5e9 * 2.5e5 * 512 * 1024
+    assert "about 1e21 FLOPs" in text and "2e20" not in text and "about 500 times" in text
+    assert 5.76e23 / top == pytest.approx(500, rel=0.05)
+    assert get_law("kaplan2020").fitted_range.flops[1] == pytest.approx(top, rel=1e-12)
+
+
+def test_the_chinchilla_step_leaves_its_answer_to_the_next_step(lecture):
+    # Step 4 asks for Approach 1's tokens per parameter; Table 3's 67B on 1.5T (22 per parameter) is
+    # the answer, so it comes in step 5, after the prediction.
+    i = step_index(lecture, "hoffmann2022-approach1")
+    assert "1.5T" not in lecture.steps[i].text and "67B" not in lecture.steps[i].text
+    assert "67B parameters on 1.5T tokens" in lecture.steps[i + 1].text
+    assert lec.true_value(lecture, i) == pytest.approx(1.5e12 / 67e9, rel=0.1)
 
 
 def test_numbers_in_the_catalog_steps_hold():

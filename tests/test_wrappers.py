@@ -221,18 +221,40 @@ def test_value_of_repeated_data():
     assert repeated_data_value(1.0) == 1.0
 
 
+def test_a_run_shorter_than_its_unique_budget_ignores_the_data_it_never_saw():
+    # datablations README: scaling_law(N, D, U) asserts U <= D and the grid search passes
+    # U = min(U_BASE, D), so at D = 40B the loss is scaling_law(6.34e9, 40e9, 40e9) = 2.330737847636267
+    # (the README's formula evaluated here; the old U_N = min(N, N_opt(U)) gave 2.32571 at U = 60B).
+    N, D = 6.34e9, 40e9
+    for U in (40e9, 60e9, 1e12, 1e30):
+        assert float(DataConstrained(MUENNIGHOFF, U).loss(N, D)) == pytest.approx(2.330737847636267, rel=1e-12)
+    # The excess-parameter decay still applies: N = 6.34e9 is above N_opt(40B) = 2.04e9, so the
+    # loss is above the base law's; a model below N_opt(D) gets the base law exactly.
+    assert float(DataConstrained(MUENNIGHOFF, 60e9).loss(N, D)) > float(MUENNIGHOFF.loss(N, D)) + 4e-3
+    assert float(DataConstrained(MUENNIGHOFF, 60e9).loss(1e9, D)) == pytest.approx(
+        float(MUENNIGHOFF.loss(1e9, D)), rel=1e-15)
+
+
 @pytest.mark.parametrize("key", ["muennighoff2023", "besiroglu2024", "sardana2024"])
-def test_unlimited_unique_data_is_the_base_law(key):
+def test_unlimited_unique_data_is_the_base_law_at_or_past_the_optimal_tokens(key):
     base = get_law(key)
-    N = np.geomspace(1e8, 1e11, 7)
-    D = 20 * N
-    # Unique tokens at least D and parameters within what they support: no repetition, same loss.
     law = DataConstrained(base, 1e30)
+    N = np.geomspace(1e8, 1e11, 7)
+    D = 1.01 * _tokens_supporting(base, N)
+    # Unique tokens at least D and N at most N_opt(D): no repetition, no excess parameters, same loss.
     np.testing.assert_array_equal(law.loss(N, D), base.loss(N, D))
+    # On the iso-FLOP line the wrapped loss is never below the base law and equals it at the base
+    # optimum (N_opt(D_opt) = N_opt), so the frontier is the base law's.
     N_opt, D_opt = law.compute_optimal(np.array([1e20, 1e23]))
     N0, D0 = base.compute_optimal(np.array([1e20, 1e23]))
     np.testing.assert_allclose(N_opt, N0, rtol=1e-6)
     np.testing.assert_allclose(D_opt, D0, rtol=1e-6)
+
+
+def _tokens_supporting(base, N):
+    """Tokens D whose compute-optimal model is N: N = G (D G)**(beta/alpha) solved for D (Hoffmann eq. 4)."""
+    G = (base.alpha * base.A / (base.beta * base.B)) ** (1.0 / (base.alpha + base.beta))
+    return (N / G) ** (base.alpha / base.beta) / G
 
 
 @settings(max_examples=40, deadline=None)

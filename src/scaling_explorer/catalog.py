@@ -1,7 +1,10 @@
 """Published models: load and validate ``data/models.csv``, classify each model against a law.
 
-Every model is compared with the law at its own training compute C = 6·N·D, with N the
-*active* parameters for a mixture-of-experts model (the FLOPs per token scale with them).
+Every model is compared with the law at its own training compute under the law's FLOP model
+(C = 6·N·D for most laws), with N the *active* parameters for a mixture-of-experts model under a
+dense law (the FLOPs per token scale with them). A law that describes only some architectures
+(Krajewski et al.'s fine-grained MoE law) refuses the others: status ``not described``, with
+the reason, never a number.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ PARAMS_PRECISIONS = {"exact", "rounded", "nominal"}
 NEAR_OPTIMAL_BAND = (0.5, 2.0)
 
 UNDERTRAINED, NEAR_OPTIMAL, OVERTRAINED, NOT_PLOTTED = "undertrained", "near-optimal", "overtrained", "undisclosed"
+#: The status of a model the law cannot describe (a dense model under an MoE-only law); the reason
+#: is in ``not_plotted``.
+NOT_DESCRIBED = "not described"
 
 
 class CatalogError(ValueError):
@@ -274,6 +280,10 @@ def compute_params(models: pd.DataFrame, law=None) -> tuple[pd.Series, pd.Series
     basis : Series
         "active", "total" or "non-embedding", per model.
     """
+    if law is not None and _architectures(law) == {"moe"}:
+        # An MoE law's N counts every expert (Krajewski et al. 2024: total non-embedding parameters);
+        # the catalog's total is the nearest published count (embeddings included).
+        return models["params"], pd.Series("total (all experts)", index=models.index)
     N = models["active_params"].fillna(models["params"])
     basis = pd.Series(np.where(models["active_params"].notna(), "active", "total"), index=models.index)
     if law is not None and law.params_meaning == NON_EMBEDDING_PARAMS:
@@ -303,6 +313,48 @@ def not_plotted_reason(models: pd.DataFrame) -> pd.Series:
     continued = base != ""
     reason[continued] = "continues " + base[continued] + ", not a new pretraining run (see that model)"
     return reason
+
+
+_ARCHITECTURE_NAMES = {"moe": "mixture-of-experts", "dense": "dense"}
+
+
+def _architectures(law) -> set[str] | None:
+    """The architectures ``law`` describes (its ``architectures`` attribute), or None for any."""
+    described = getattr(law, "architectures", None)
+    return None if described is None else set(described)
+
+
+def undescribed_reason(models: pd.DataFrame, law) -> pd.Series:
+    """Why ``law`` cannot describe each model ('' when it can): e.g. a dense model under an MoE-only law.
+
+    A law declares what it describes in ``architectures`` (absent: every model). Krajewski et
+    al. 2024 fit fine-grained MoE models only (expansion rate E = 64); applied to a dense model
+    it would read the dense parameters as 64 experts' worth and put Chinchilla at 1.4e22 FLOPs
+    instead of its 5.9e23, so such a model is refused, not placed.
+    """
+    described = _architectures(law)
+    reason = pd.Series("", index=models.index)
+    if described is None:
+        return reason
+    arch = _column(models, "architecture", "").fillna("")
+    kinds = " or ".join(sorted(_ARCHITECTURE_NAMES.get(a, a) for a in described))
+    outside = ~arch.isin(described)
+    reason[outside] = (f"{law.name} describes {kinds} models only; this model is "
+                       + arch[outside].where(arch[outside] != "", "of unstated architecture"))
+    return reason
+
+
+def _expansion_caveat(models: pd.DataFrame, law) -> list[list[str]]:
+    """Per model: the caveat that an MoE's own expert count differs from the one the MoE law assumes."""
+    out: list[list[str]] = [[] for _ in range(len(models))]
+    if _architectures(law) != {"moe"} or not hasattr(law, "active_params"):
+        return out
+    assumed = float(law.active_params(1.0))  # active / total under the law (12 / (8E + 4))
+    for i, (total, active) in enumerate(zip(models["params"], models["active_params"], strict=True)):
+        if np.isfinite(total) and np.isfinite(active):
+            out[i].append(f"the law assumes {assumed:.1%} of parameters active (E = {law.expansion_rate:g}); "
+                          f"this model has {active / total:.1%}, so the law's FLOP count is not its own")
+    return out
 
 
 MOE_CAVEAT = "MoE: a dense law judges its active parameters"
@@ -353,8 +405,9 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     -------
     DataFrame
         The models' columns plus ``compute_params`` and ``params_basis`` (the N used, see
-        :func:`compute_params`), ``flops`` (6ND estimate), ``tokens_per_param``,
-        ``params_opt``, ``tokens_opt``, ``d_over_d_opt``, ``loss``, ``efficiency``, ``status``,
+        :func:`compute_params`), ``flops`` (under the law's FLOP model), ``tokens_per_param``,
+        ``params_opt``, ``tokens_opt``, ``d_over_d_opt``, ``loss``, ``efficiency``, ``status``
+        (``not described`` where the law cannot describe the model, see :func:`undescribed_reason`),
         ``not_plotted`` (the reason, or '') and ``caveats`` (see :func:`caveats`; the status stands,
         the caveats say what weakens it).
     """
@@ -364,7 +417,12 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
     out = models.copy()
     out["compute_params"], out["params_basis"] = compute_params(models, law)
     out["not_plotted"] = not_plotted_reason(models)
+    refused = (undescribed_reason(models, law) != "") & (out["not_plotted"] == "")
+    out.loc[refused, "not_plotted"] = undescribed_reason(models, law)[refused]
     out["caveats"] = caveats(models)
+    if _architectures(law) == {"moe"}:
+        out["caveats"] = [[c for c in cs if c != MOE_CAVEAT] + extra
+                          for cs, extra in zip(out["caveats"], _expansion_caveat(models, law), strict=True)]
     placed = (out["not_plotted"] == "").to_numpy()
     for col in ("flops", "tokens_per_param", "params_opt", "tokens_opt", "d_over_d_opt", "loss", "efficiency"):
         out[col] = np.nan
@@ -379,7 +437,8 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
         out.loc[placed, "efficiency"] = a.efficiency
     ratio = out["d_over_d_opt"]
     out["status"] = np.select(
-        [~placed, ratio < low, ratio > high], [NOT_PLOTTED, UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
+        [refused.to_numpy(), ~placed, ratio < low, ratio > high],
+        [NOT_DESCRIBED, NOT_PLOTTED, UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
     )
     return out
 
@@ -387,7 +446,7 @@ def classify(models: pd.DataFrame, law, near_optimal_band: tuple[float, float] =
 #: ``params`` is the total and ``active_params`` the per-token count of a mixture of experts (empty for dense
 #: models); ``tokens_per_param`` and ``flops`` use the active count (see :func:`compute_params`).
 CLI_COLUMNS = ["name", "params", "active_params", "tokens", "flops", "tokens_per_param", "d_over_d_opt", "efficiency",
-               "status", "caveats", "source"]
+               "status", "not_plotted", "caveats", "source"]
 
 
 def classify_at_demand(classified: pd.DataFrame, law, inference_tokens: float,
@@ -421,6 +480,6 @@ def classify_at_demand(classified: pd.DataFrame, law, inference_tokens: float,
         out.loc[placed, "d_over_d_opt_at_demand"] = D / D_opt
     ratio = out["d_over_d_opt_at_demand"]
     out["status_at_demand"] = np.select(
-        [~placed, ratio < low, ratio > high], [NOT_PLOTTED, UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
+        [~placed, ratio < low, ratio > high], [out["status"], UNDERTRAINED, OVERTRAINED], default=NEAR_OPTIMAL
     )
     return out

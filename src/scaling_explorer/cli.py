@@ -224,25 +224,30 @@ def cmd_loss(args) -> None:
 
 
 def cmd_models(args) -> None:
-    from .catalog import CLI_COLUMNS, classify, load_models
+    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, load_models
 
     law = laws.get_law(args.law)
     table = classify(load_models(args.file), law)
     table, columns = _models_at_demand(table, law, args, CLI_COLUMNS)
     if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())
-        print(f"note: {law.name} counts non-embedding parameters; N and 6ND use the published non-embedding "
-              f"count for {n} models and total (or active) parameters for the rest", file=sys.stderr)
+        print(f"note: {law.name} counts non-embedding parameters; N and its FLOP count ({law.flop_model.name}) use the "
+              f"published non-embedding count for {n} models and total (or active) parameters for the rest",
+              file=sys.stderr)
     records = json.loads(table[columns].to_json(orient="records"))
     if args.json:
         from .downstream.observational import benchmarks  # observed scores (Ruan et al. 2024); None if unobserved
 
         print(json.dumps([{**r, "benchmarks": benchmarks(r["name"])} for r in records]))
         return
-    print("flops = 6ND estimate; efficiency = compute the optimal allocation needs for the same loss / flops")
+    print(f"flops = training FLOPs by {law.flop_model.name}; efficiency = compute the optimal allocation needs "
+          "for the same loss / flops")
     for r in records:
         r["caveats"] = "; ".join(r["caveats"])
-    _print_table(records, [c for c in columns if c != "source"])
+    _print_table(records, [c for c in columns if c not in ("source", "not_plotted")])
+    refused = sorted({r["not_plotted"] for r in records if r["status"] == NOT_DESCRIBED})
+    for reason in refused:
+        print(f"not described: {reason}")
 
 
 def cmd_fit(args) -> None:

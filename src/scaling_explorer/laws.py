@@ -267,6 +267,8 @@ class AllocationLaw:
         Prefactor, parameters per FLOP**a.
     a_exponent : float
         Exponent a of N_opt ∝ C**a; the data exponent is 1 - a.
+    caveat : str
+        A known flaw of what N means under this law (the readout carries it as a warning).
     """
 
     k: float
@@ -276,6 +278,8 @@ class AllocationLaw:
     params_meaning: ParamCount = ParamCount.TOTAL
     fitted_range: FittedRange | None = None
     flop_model: FlopModel = SIX_ND
+    #: A known flaw of the law's N, shown beside every number it gives ('' when none).
+    caveat: str = ""
     has_loss: ClassVar[bool] = False
     frontier_minimises_loss: ClassVar[bool] = False
     coefficients: ClassVar[tuple[str, ...]] = ("k", "a_exponent")
@@ -313,8 +317,13 @@ BESIROGLU = (
     "(point estimates from epoch-research/analyzing-chinchilla data_analysis.ipynb)"
 )
 
-# Kaplan §3: 768 to 1.5e9 non-embedding parameters, 22M to 23B tokens; C span is 6·N·D at the corners.
-_KAPLAN_RANGE = FittedRange((768, 1.5e9), (2.2e7, 2.3e10), (6 * 768 * 2.2e7, 6 * 1.5e9 * 2.3e10), "Kaplan §3")
+# Kaplan §3: 768 to 1.5e9 non-embedding parameters, datasets of 22M to 23B tokens (eq. 1.5's D).
+# Compute: the standard runs train 2.5e5 steps of 512 sequences of 1024 tokens (§2.3), 1.31e11
+# tokens, so the largest model (1.5e9) reaches 6 x 1.5e9 x 1.31e11 = 1.18e21 FLOPs, not the 2.07e20
+# of 6 N_max D_max; the low end stays 6 x 768 x 2.2e7.
+_KAPLAN_STEPS_TOKENS = 2.5e5 * 512 * 1024
+_KAPLAN_RANGE = FittedRange((768, 1.5e9), (2.2e7, 2.3e10), (6 * 768 * 2.2e7, 6 * 1.5e9 * _KAPLAN_STEPS_TOKENS),
+                            "Kaplan §3 (N, D); §2.3 (2.5e5 steps x 512 x 1024 tokens: ~1.2e21 FLOPs at 1.5B)")
 # Hoffmann abstract: 70M to over 16B parameters, 5B to 500B tokens; budgets of the Figure 4 runs
 # as reconstructed by Epoch (1.4e18 to 1.3e22 FLOPs).
 _HOFFMANN_RANGE = FittedRange((7e7, 1.6e10), (5e9, 5e11), (1.4e18, 1.3e22), "Hoffmann abstract; Epoch's Figure 4 data")
@@ -336,11 +345,21 @@ MUENNIGHOFF = (
 )
 LLAMA3 = (
     "Llama Team 2024, The Llama 3 Herd of Models, arXiv:2407.21783 §3.2.1 (tokens D* = 0.29 C^0.53; exponent "
-    "anchored on the stated 16.55T tokens at 3.8e25 FLOPs, N = C / 6D)"
+    "anchored on the stated 16.55T tokens at 3.8e25 FLOPs, N = C / 6D; the solved exponent 0.5378 gives 40-48% "
+    "more tokens than the printed 0.29 C^0.53 across the fitted 6e18-1e22 FLOPs)"
 )
 DEEPSEEK = (
     "DeepSeek-AI 2024, DeepSeek LLM: Scaling Open-Source Language Models with Longtermism, arXiv:2401.02954 §3.2 "
     "(M_opt = 0.1715 C^0.5243, D_opt = 5.8316 C^0.4757; N = M / 6)"
+)
+#: What N = M / 6 gets wrong (M = 72 n d**2 + 12 n d l_seq non-embedding FLOPs per token): M / 6 is
+#: the 12 n d**2 non-embedding parameters times 1 + l_seq / (6 d_model), the attention FLOPs read as
+#: parameters. With l_seq = 4096 that is 1.17x at d_model = 4096 (DeepSeek LLM 7B). At the small end
+#: of the fitted 1e17-3e20 FLOPs, M_opt(1e17) = 1.4e8 FLOPs per token: with l_seq = 4096 that is
+#: 3.2 layers of d_model = 512 (2.33x) or 1.75 of 768 (1.89x), so about 2x-2.3x.
+DEEPSEEK_CAVEAT = (
+    "N = M/6 counts attention FLOPs as parameters: it overstates non-embedding parameters by "
+    "1 + l_seq/(6 d_model), 1.17x for DeepSeek LLM 7B and about 2.3x at the small end of the fitted span"
 )
 # datablations README: "up to 900 billion training tokens and 9 billion parameter models"; the low
 # ends are the smallest architecture preset (7M, utils/model_params.sh) and unique-token budget
@@ -423,7 +442,9 @@ PRESETS: dict[str, Law] = {
     # 0.298 * C**0.537, within 2% of this over the fitted 6e18-1e22). N follows from C = 6ND: 383B at
     # 3.8e25, 4.8% under the stated 402B, because 6 * 402e9 * 16.55e12 = 3.99e25, not 3.8e25 (the
     # paper's two statements do not share one FLOP count; 6ND does reproduce 405B x 15.6T = 3.8e25).
-    # As an AllocationLaw: N = C / (6 D*) = C**(1 - alpha) / (6 A).
+    # The solved exponent puts C**0.00778 more tokens than the printed law: 1.40x at 6e18 and 1.48x at
+    # 1e22 FLOPs, i.e. 40-48% more inside the fitted span (said in the citation, where the preset is
+    # described). As an AllocationLaw: N = C / (6 D*) = C**(1 - alpha) / (6 A).
     "llama3-2024": AllocationLaw(
         k=1.0 / (6 * 0.29), a_exponent=1.0 - _LLAMA3_TOKEN_EXPONENT,
         name="Llama 3 2024 (isoFLOP law for tokens)", citation=LLAMA3, fitted_range=_LLAMA3_RANGE,
@@ -437,7 +458,7 @@ PRESETS: dict[str, Law] = {
     "deepseek2024": AllocationLaw(
         k=0.1715 / 6, a_exponent=0.5243,
         name="DeepSeek LLM 2024 (M = non-embedding FLOPs/token, N = M/6)", citation=DEEPSEEK,
-        params_meaning=ParamCount.NON_EMBEDDING, fitted_range=_DEEPSEEK_RANGE,
+        params_meaning=ParamCount.NON_EMBEDDING, fitted_range=_DEEPSEEK_RANGE, caveat=DEEPSEEK_CAVEAT,
     ),
 }
 
@@ -484,7 +505,7 @@ def _add_beyond_pretraining_presets() -> None:
             citation=(f"{_DEEPSEEK_TABLE4} (a = {a:g}); " + (
                 "prefactor M_base = 0.1715 (§3.2), N = M/6" if published else
                 "prefactor not published: anchored to the current-data law at 5.5e18 FLOPs")),
-            params_meaning=ParamCount.NON_EMBEDDING, fitted_range=_DEEPSEEK_RANGE,
+            params_meaning=ParamCount.NON_EMBEDDING, fitted_range=_DEEPSEEK_RANGE, caveat=DEEPSEEK_CAVEAT,
         )
 
 
@@ -571,6 +592,11 @@ def implausible_coefficients(law: Law) -> list[str]:
     return out
 
 
+def law_caveat(law: Law) -> str:
+    """A known flaw of ``law``'s N that every number it gives should carry ('' when none)."""
+    return getattr(law, "caveat", "") or ""
+
+
 def describe(law: Law) -> dict:
     """A JSON-ready summary of a law: name, citation, what N means and its coefficients."""
     coefficients = {k: getattr(law, k) for k in getattr(law, "coefficients", ())}
@@ -583,6 +609,8 @@ def describe(law: Law) -> dict:
         "has_loss": law.has_loss,
         "coefficients": coefficients,
     }
+    if law_caveat(law):
+        out["caveat"] = law_caveat(law)
     if law.fitted_range is not None:
         out["fitted_range"] = {  # NaN where a span is not known (JSON has no NaN)
             span: [v if math.isfinite(v) else None for v in getattr(law.fitted_range, span)]
@@ -593,5 +621,6 @@ def describe(law: Law) -> dict:
 
 __all__ = [
     "AllocationLaw", "FittedRange", "KaplanLaw", "Law", "ParametricLaw", "PRESETS",
-    "NON_EMBEDDING_PARAMS", "TOTAL_PARAMS", "describe", "edited", "get_law", "law_keys", "register_law",
+    "NON_EMBEDDING_PARAMS", "TOTAL_PARAMS", "describe", "edited", "get_law", "law_caveat", "law_keys",
+    "register_law",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import compute, laws
-from .catalog import NOT_PLOTTED, classify, classify_at_demand, load_models
+from .catalog import classify, classify_at_demand, load_models
 from .conventions import ParamCount, non_embedding_counts
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
@@ -104,6 +104,9 @@ class LawRow:
         over the model's lifetime under the demand.
     notes : tuple of str
         Why a requested result is missing for this law.
+    warnings : tuple of str
+        Known flaws of the law's numbers that hold at any budget (e.g. DeepSeek's N = M / 6,
+        :func:`scaling_explorer.laws.law_caveat`); the numbers stand, the warning goes with them.
     flop_model : str
         The FLOP model the budget is counted with (the scenario's ``flop_model``).
     params_range, tokens_range : (float, float) or None
@@ -130,6 +133,7 @@ class LawRow:
     target: Optimum | None = None
     target_inference_aware: Optimum | None = None
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     flop_model: str = "6ND"
     params_range: tuple[float, float] | None = None
     tokens_range: tuple[float, float] | None = None
@@ -206,7 +210,7 @@ def classified(law, band: float, param_count: str = "native") -> pd.DataFrame:
 def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
     """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none or not Chinchilla-form); cached."""
     table = classified(law, band, param_count).copy()
-    placed = table["status"] != NOT_PLOTTED
+    placed = table["not_plotted"] == ""  # neither undisclosed nor refused by the law
     table["break_even_inference_tokens"] = np.nan
     if placed.any():
         N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
@@ -253,6 +257,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
         fitted_flops=None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops),
         edited=bool(scenario.edits_for(key)),
         flop_model=scenario.flop_model, params_range=params_range, tokens_range=tokens_range,
+        warnings=(laws.law_caveat(law),) if laws.law_caveat(law) else (),
     )
     # The default scenario stops here: the page evaluates on every slider step.
     if scenario.inference_tokens or scenario.unique_tokens is not None or scenario.target_loss is not None:
@@ -365,7 +370,7 @@ class Readout:
     @cached_property
     def plotted(self) -> pd.DataFrame:
         """The filtered models that can be placed on the N-D plane."""
-        return self.models[self.models["status"] != NOT_PLOTTED]
+        return self.models[self.models["not_plotted"] == ""]
 
     @cached_property
     def selected(self) -> ModelCard | None:
@@ -483,6 +488,8 @@ def _beyond_row(r: LawRow) -> dict:
             out[name] = asdict(getattr(r, name))
     if r.notes:
         out["notes"] = list(r.notes)
+    if r.warnings:
+        out["warnings"] = list(r.warnings)
     return out
 
 

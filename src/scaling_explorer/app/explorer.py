@@ -77,7 +77,7 @@ refit the same data and agree with Approaches 1 and 2.</p>
 divided by the model's own compute; it is shown for Chinchilla-form laws only, since Kaplan's frontier is a fit
 to early-stopped runs rather than the minimum of its loss. Under Kaplan's law the points use published
 non-embedding parameter counts where there are any. Over-training a small model can still be the right call
-when it will serve many inference requests (Sardana &amp; Frankle 2023, arXiv:2401.00448).</p>
+when it will serve many inference requests (Sardana, Portes, Doubov &amp; Frankle, ICML 2024, arXiv:2401.00448).</p>
 """
 
 

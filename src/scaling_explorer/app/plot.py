@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from .. import frontier
-from ..catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
+from ..catalog import NEAR_OPTIMAL, NOT_DESCRIBED, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
 from ..wrappers import band_edge_at_demand
@@ -428,6 +428,9 @@ class PlotsView:
                                    "demand needs a Chinchilla-form law)")
         else:
             self.nd_title.set_text(f"Shading and model status: {law_label(s, s.surface)}")
+        refused = int((readout.models["status"] == NOT_DESCRIBED).sum())
+        if refused:  # a law that describes only some architectures (the MoE law) leaves the rest off the plot
+            self.nd_title.set_text(f"{self.nd_title.get_text()} ({refused} models not described: see the table)")
         self._update_legend()
         self._apply_layers()
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import ipywidgets as w
 import pandas as pd
 
-from ..catalog import NEAR_OPTIMAL, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
+from ..catalog import NEAR_OPTIMAL, NOT_DESCRIBED, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..sizing import model_budget, size_model
 from .controls import ErrorSink, message_box
@@ -28,7 +28,7 @@ SORT_COLUMNS = (
     ("parameters N", "compute_params"), ("tokens D", "tokens"), ("tokens per parameter", "tokens_per_param"),
     ("compute (FLOPs)", "flops"), ("D / D_opt", "d_over_d_opt"), ("status", "status"),
 )
-_STATUS_ORDER = {UNDERTRAINED: 0, NEAR_OPTIMAL: 1, OVERTRAINED: 2, NOT_PLOTTED: 3}
+_STATUS_ORDER = {UNDERTRAINED: 0, NEAR_OPTIMAL: 1, OVERTRAINED: 2, NOT_PLOTTED: 3, NOT_DESCRIBED: 4}
 # Column widths of the padded rows (characters).
 _COLUMNS = (("model", 22, "<"), ("organisation", 16, "<"), ("year", 4, "<"), ("N", 8, ">"), ("D", 8, ">"),
             ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 13, "<"))
@@ -231,7 +231,7 @@ class ModelTable:
             f'<div class="se-table-detail"><b>{html.escape(s.model)}</b> ({html.escape(m["organization"])}, '
             f'{m["release_date"]:%Y-%m-%d}): N = {html.escape(_number(m["compute_params"]))} '
             f'({html.escape(m["params_basis"])}), D = {html.escape(_number(m["tokens"]))} tokens, '
-            f'{html.escape(_number(m["flops"], "3g"))} FLOPs (6ND). '
+            f'{html.escape(_number(m["flops"], "3g"))} FLOPs ({html.escape(s.law(s.surface).flop_model.name)}). '
             f"Under {html.escape(law_label(s, s.surface))}: <b>{html.escape(status)}</b>"
             + (f", D / D_opt = {m['d_over_d_opt']:.2f}" if not m["not_plotted"] else "") + "."
             + (f"<ul class='se-caveats'>{caveats}</ul>" if caveats else "") + "</div>")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..catalog import NOT_PLOTTED
+from ..catalog import NOT_DESCRIBED, NOT_PLOTTED
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
 from .format import fmt_count
@@ -98,7 +98,7 @@ class NumbersView:
             if row.target_inference_aware is not None:
                 rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
                                     "the cheapest allocation over the model's life reaching the target loss"))
-            for text in row.notes:
+            for text in (*row.notes, *row.warnings):
                 rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
                             f"{html.escape(row.name)}: {html.escape(text)}</span></td></tr>")
         if not rows:
@@ -181,13 +181,20 @@ class ModelCardView:
             reason = next(st.not_plotted for st in card.statuses if st.status == NOT_PLOTTED)
             lines.append(f"<div class='se-warn'>Not on the plot: {html.escape(reason)}.</div>")
         elif card.statuses:
-            first = card.statuses[0]
+            # The first law that places the model gives the FLOPs line (a law may refuse it).
+            first = next((st for st in card.statuses if st.status != NOT_DESCRIBED), card.statuses[0])
             s = self.state.scenario
-            counted = "6ND" if s.flop_model == "6ND" else f"FLOPs ({html.escape(s.flop_model)} count)"
-            lines.append(f"<div>{counted} = {first.flops:.3g} FLOPs; {first.tokens_per_param:.3g} tokens/param</div>")
+            counted = f"FLOPs ({html.escape(s.law(first.key).flop_model.name)} count)"
+            if first.status != NOT_DESCRIBED:
+                lines.append(f"<div>{counted} = {first.flops:.3g} FLOPs; "
+                             f"{first.tokens_per_param:.3g} tokens/param</div>")
             lines.append(f"<div>N counted as: {html.escape(_count_note(s, m['name'], card.statuses))}</div>")
             status_rows = []
             for st in card.statuses:
+                if st.status == NOT_DESCRIBED:  # the law refuses this model: say why, no numbers
+                    status_rows.append(f"<tr><td>{html.escape(st.label)}</td><td colspan='4'><b>{st.status}</b>: "
+                                       f"{html.escape(st.not_plotted)}</td></tr>")
+                    continue
                 eff = "—" if not np.isfinite(st.efficiency) else f"{st.efficiency:.0%}"
                 status_rows.append(
                     f"<tr><td>{html.escape(st.label)}</td><td style='color:{STATUS_COLOR[st.status]}'>"

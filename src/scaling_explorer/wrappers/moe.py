@@ -107,6 +107,9 @@ class FineGrainedMoELaw:
     has_loss: ClassVar[bool] = True
     frontier_minimises_loss: ClassVar[bool] = True
     coefficients: ClassVar[tuple[str, ...]] = ("a", "alpha", "b", "beta", "g", "gamma", "c", "granularity")
+    #: What the law describes: fitted on MoE models only, so the catalog refuses dense models
+    #: (read as 64 experts' worth of parameters, Chinchilla would sit at 1.4e22 FLOPs, not 5.9e23).
+    architectures: ClassVar[frozenset[str]] = frozenset({"moe"})
 
     def __post_init__(self):
         _check_coefficients(**{k: getattr(self, k) for k in (*self.coefficients, "expansion_rate")})
@@ -181,11 +184,14 @@ class FineGrainedMoELaw:
         return self.loss(*self.compute_optimal(C))
 
 
-# Krajewski et al. §3: models of 129M to 3.7B parameters. The token and FLOP spans of the fit are
-# not in our verified reference (../shared/reference.md A5), so they are NaN: every budget is
-# flagged as outside the fitted range rather than claimed to be inside it.
-_KRAJEWSKI_RANGE = FittedRange((1.29e8, 3.7e9), (float("nan"), float("nan")), (float("nan"), float("nan")),
-                               "Krajewski et al. 2024 §3 (parameters only; token and FLOP spans not verified)")
+# Krajewski et al. §3: models of 129M to 3.7B parameters; §5: trained on 16B to 130B tokens. The
+# FLOP span is the paper's own count (MoEFlopModel, G = 1) at the corners: 3.0e17 to 6.8e19 FLOPs.
+_KRAJEWSKI_PARAMS, _KRAJEWSKI_TOKENS = (1.29e8, 3.7e9), (1.6e10, 1.3e11)
+_KRAJEWSKI_RANGE = FittedRange(
+    _KRAJEWSKI_PARAMS, _KRAJEWSKI_TOKENS,
+    tuple(float(MoEFlopModel().flops(n, d)) for n, d in zip(_KRAJEWSKI_PARAMS, _KRAJEWSKI_TOKENS, strict=True)),
+    "Krajewski et al. 2024 §3 (parameters), §5 (tokens); FLOPs by the paper's count at the corners (G = 1)",
+)
 
 #: The preset: Table 1's MoE fit (a 18.1, alpha 0.115, b 30.8, beta 0.147, g 2.1, gamma 0.58,
 #: c 0.47), at G = 1, the common practice of experts as wide as the dense feed-forward layer,
