@@ -498,7 +498,7 @@ class LabSpec:
     params_range: tuple | None = None
     tokens_range: tuple | None = None
     lecturer_note: str = field(default="", repr=False)
-    sources: tuple = ()
+    sources: tuple = field(default=(), repr=False)
 
     def lab(self, seed: int = 0) -> TrainingLab:
         """A fresh lab for ``seed`` (one link, one seed: the whole class gets the same hidden law)."""
