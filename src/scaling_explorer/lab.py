@@ -157,6 +157,10 @@ class Truth:
         """D / N at the optimum."""
         return self.tokens / self.params
 
+    def frontier(self, C):
+        """The hidden law's compute-optimal (N, D) at budgets ``C`` (FLOPs): its iso-FLOP minima."""
+        return _iso_flop_optimum(self.law, C)
+
 
 def true_optimum(law, C):
     """(N, D, loss) of lowest loss on the iso-FLOP line of ``C`` FLOPs under ``law`` (no noise)."""
@@ -263,7 +267,7 @@ class TrainingLab:
     @property
     def runs(self) -> pd.DataFrame:
         """The runs bought, in the order trained: params, tokens, flops, loss."""
-        return pd.DataFrame(self._runs, columns=list(RUN_COLUMNS))
+        return pd.DataFrame(np.array(self._runs, dtype=float).reshape(-1, len(RUN_COLUMNS)), columns=list(RUN_COLUMNS))
 
     def cost(self, params, tokens) -> float:
         """FLOPs a run of ``params`` parameters on ``tokens`` tokens would cost (the law's FLOP model)."""
@@ -516,8 +520,8 @@ def list_labs() -> tuple[str, ...]:
 def load_lab(name: str) -> LabSpec:
     """A shipped lab by name. Never a path: a page link can name only what the package ships."""
     if not isinstance(name, str) or not LAB_NAME.match(name) or name not in list_labs():
-        shown = name if isinstance(name, str) and LAB_NAME.match(name) else "that"
-        raise LabError(f"no shipped lab called {shown!r}; shipped: {', '.join(list_labs())}")
+        called = f"called {name!r}" if isinstance(name, str) and LAB_NAME.match(name) else "by that name"
+        raise LabError(f"no shipped lab {called}; shipped: {', '.join(list_labs())}")
     return parse_lab((LABS_DIR / f"{name}.json").read_text(encoding="utf-8"), name=name)
 
 
