@@ -129,11 +129,13 @@ def test_a_lab_link_hides_the_law_until_reveal_and_reproduces_its_runs(browser, 
         # ... and after it, the law is there: the check above could fail.
         after = page.inner_text("body") + "".join(frames)
         assert found(secrets, after)
-        settle(page)
-        page.screenshot(path=str(SHOTS / "lab-1024x768.png"), full_page=True)
-        page.set_viewport_size({"width": 1920, "height": 1080})
-        settle(page)
-        page.screenshot(path=str(SHOTS / "lab-1920x1080.png"), full_page=True)
+        for width, height in ((1024, 768), (1920, 1080)):
+            page.set_viewport_size({"width": width, "height": height})
+            settle(page)
+            page.locator(".se-app h2").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / f"lab-{width}x{height}.png"))
+            page.locator(".se-lab-truth-box").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / f"lab-{width}x{height}-reveal.png"))
     finally:
         context.close()
 

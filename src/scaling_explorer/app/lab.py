@@ -39,6 +39,7 @@ LAB_STYLE = """
 FIT_COLOR = "#882255"  # style.LAW_STYLE["fit"]
 TRUE_COLOR = "#000000"
 GUESS_COLOR = "#E69F00"
+MAX_FIGURE_WIDTH = 1100  # CSS pixels
 
 
 def lab_requested(query: str) -> bool:
@@ -272,10 +273,10 @@ class LabPage:
         self.d_box.value = f"{_round3(event.ydata):.3g}"
 
     def _on_width(self, change=None) -> None:
-        width = int(self.bridge.width)
+        width = min(int(self.bridge.width) - 4, MAX_FIGURE_WIDTH)  # wider only shrinks the type
         if width < 320:
             return
-        height = int(np.clip(width * 0.5, 300, 520))
+        height = int(np.clip(width * 0.5, 300, 560))
         if (width, height) != tuple(self.figure.canvas.get_width_height()):
             self.figure.canvas.handle_resize({"width": width, "height": height})
             self.figure.canvas.draw_idle()
@@ -322,7 +323,7 @@ class LabPage:
             [self.true_line, self.true_mark] + ([self.guess_mark] if len(self.guess_mark.get_xdata()) else [])
             if self.truth is not None else [])
         if handles:
-            self.ax_plane.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.85)
+            self.ax_plane.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
 
     def _draw_fit(self) -> None:
         result, lab = self.result, self.lab
