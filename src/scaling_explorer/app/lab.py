@@ -102,7 +102,6 @@ class LabPage:
         self.cost = w.HTML()
         for box in (self.n_box, self.d_box):
             box.observe(lambda _: self._show_cost(), "value")
-            box.on_submit(lambda _: self._train())
         self.train_button.on_click(lambda _: self._train())
 
         self.budget_bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="info",
