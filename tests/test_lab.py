@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from scaling_explorer.lab import (
-    LABS_DIR, BudgetExceeded, LabError, TrainingLab, fit_runs, list_labs, load_lab, load_lab_file, parse_lab,
+    LABS_DIR,
+    BudgetExceeded,
+    LabError,
+    TrainingLab,
+    fit_runs,
+    list_labs,
+    load_lab,
+    load_lab_file,
+    parse_lab,
 )
 from scaling_explorer.laws import ParametricLaw, get_law
 
@@ -95,14 +103,14 @@ def test_the_oracle_is_deterministic_for_a_seed_and_differs_between_seeds():
     assert reversed_order == losses  # the same run returns the same loss, whatever came before
     assert first.train(*sizes[0]) == losses[0]  # and a rerun in the same lab too
     other = TrainingLab("besiroglu2024", 1e19, 1e20, seed=12)
-    assert all(other.train(N, D) != L for (N, D), L in zip(sizes, losses))
+    assert all(other.train(N, D) != L for (N, D), L in zip(sizes, losses, strict=True))
 
 
 def test_the_noise_has_its_stated_size():
     lab = TrainingLab("besiroglu2024", 1e22, 1e23, noise=0.02, seed=5)
     N = np.geomspace(1e7, 1e9, 400)
     D = np.full_like(N, 1e9)
-    observed = np.array([lab.train(n, d) for n, d in zip(N, D)])
+    observed = np.array([lab.train(n, d) for n, d in zip(N, D, strict=True)])
     law = get_law("besiroglu2024")
     log_ratio = np.log(observed / law.loss(N, D))
     # 400 draws: the sample std is within 4 standard errors (2% x 4 / sqrt(800)) of 0.02
@@ -263,3 +271,25 @@ def test_a_bad_lab_file_lists_every_problem():
                               "target": 1e18}))
     with pytest.raises(LabError, match="not valid JSON"):
         parse_lab("{", name="broken")
+
+
+def test_approach2_interval_at_the_target_matches_the_regression_covariance():
+    """Second method: numpy's polyfit covariance of (slope, intercept), propagated to log N at log C."""
+    from scipy import stats
+
+    from scaling_explorer.fit import fit_approach2
+
+    lab = load_lab("chinchilla-like").lab(seed=3)
+    iso_flop_design(lab, budgets=(1e16, 3e16, 1e17, 2e17))
+    fit = fit_approach2(lab.runs)
+    x, y = np.log(fit.budgets), np.log(fit.n_opt)
+    (slope, intercept), cov = np.polyfit(x, y, 1, cov=True)  # cov scaled by residuals / (n - 2)
+    x0 = math.log(1e19)
+    se = math.sqrt(np.array([x0, 1.0]) @ cov @ np.array([x0, 1.0]))
+    half = stats.t.ppf(0.975, len(x) - 2) * se
+    N, (low, high), D, (D_low, D_high) = fit.optimum_interval(1e19)
+    centre = slope * x0 + intercept
+    assert math.log(N) == pytest.approx(centre, abs=1e-9)
+    assert (math.log(low), math.log(high)) == pytest.approx((centre - half, centre + half), abs=1e-9)
+    assert D == pytest.approx(1e19 / (6 * N))
+    assert (D_low, D_high) == pytest.approx((1e19 / (6 * high), 1e19 / (6 * low)))

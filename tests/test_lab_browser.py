@@ -2,8 +2,8 @@
 in a fresh page, and the hidden law reaches the browser only after Reveal."""
 
 import math
-import re
 import os
+import re
 from pathlib import Path
 
 import pytest

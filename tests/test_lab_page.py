@@ -8,9 +8,9 @@ import re
 from types import SimpleNamespace
 
 import ipywidgets as w
-from ipywidgets.widgets.widget import _instances
 import pandas as pd
 import pytest
+from ipywidgets.widgets.widget import _instances
 
 from scaling_explorer.app.explorer import explorer
 from scaling_explorer.app.lab import LabPage, lab_page, lab_requested, parse_lab_query
@@ -66,7 +66,8 @@ def test_links_route_to_the_lab():
     assert lab_requested("lab=chinchilla-like&seed=1") and not lab_requested("budget=1e20")
     assert parse_lab_query("?lab=kaplan-like&seed=42") == ("kaplan-like", 42)
     assert parse_lab_query("lab=kaplan-like") == ("kaplan-like", 0)
-    for bad, match in (("lab=x&seed=-1", "seed="), ("lab=x&seed=1e3", "seed="), ("lab=x&budget=1", "only lab= and seed=")):
+    for bad, match in (("lab=x&seed=-1", "seed="), ("lab=x&seed=1e3", "seed="),
+                       ("lab=x&budget=1", "only lab= and seed=")):
         with pytest.raises(LabError, match=match):
             parse_lab_query(bad)
     assert isinstance(explorer(query=f"lab={LAB}&seed=3"), w.VBox)

@@ -380,7 +380,8 @@ class LabPage:
             + row("loss", "loss", truth.loss, lambda v: f"{v:.4g}")
             + f"</table><div class='se-note'>Hidden law: {html.escape(law.name)} ({html.escape(coefficients)}); "
             f"{truth.tokens_per_param:.1f} tokens per parameter at the target.</div>"
-            f"<div class='se-note'>{html.escape(self.spec.lecturer_note)}</div><ul class='se-note'>{sources}</ul></div>")
+            f"<div class='se-note'>{html.escape(self.spec.lecturer_note)}</div>"
+            f"<ul class='se-note'>{sources}</ul></div>")
 
 
 def lab_page(query: str, raise_errors: bool = False) -> w.Widget:
@@ -392,8 +393,8 @@ def lab_page(query: str, raise_errors: bool = False) -> w.Widget:
         if raise_errors:
             raise
         message = " ".join(str(exc).split())
-        return w.HTML(STYLE + f'<div class="se-app"><h2>Training-budget lab</h2><div class="se-error">This lab link '
-                      f"could not be opened: {html.escape(message)}</div><div class='se-note'>Shipped labs: "
+        return w.HTML(STYLE + '<div class="se-app"><h2>Training-budget lab</h2><div class="se-error">This lab '
+                      f"link could not be opened: {html.escape(message)}</div><div class='se-note'>Shipped labs: "
                       f"{html.escape(', '.join(labs.list_labs()))}; a link looks like ?lab=chinchilla-like&amp;seed=1"
                       "</div></div>")
     return LabPage(spec, seed, raise_errors=raise_errors).widget
