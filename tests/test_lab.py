@@ -293,3 +293,16 @@ def test_approach2_interval_at_the_target_matches_the_regression_covariance():
     assert (math.log(low), math.log(high)) == pytest.approx((centre - half, centre + half), abs=1e-9)
     assert D == pytest.approx(1e19 / (6 * N))
     assert (D_low, D_high) == pytest.approx((1e19 / (6 * high), 1e19 / (6 * low)))
+
+
+def test_a_lecturers_lab_directory_is_opened_by_name_only(tmp_path, monkeypatch):
+    data = json.loads((LABS_DIR / "kaplan-like.json").read_text())
+    data["title"] = "Our own lab"
+    (tmp_path / "our-lab.json").write_text(json.dumps(data))
+    (tmp_path / "chinchilla-like.json").write_text(json.dumps(data))  # a shipped name: the shipped lab wins
+    monkeypatch.setenv("SCALING_EXPLORER_LABS", str(tmp_path))
+    assert "our-lab" in list_labs()
+    assert load_lab("our-lab").title == "Our own lab"
+    assert load_lab("chinchilla-like").title == "Training-budget lab A"
+    with pytest.raises(LabError, match="no shipped lab by that name"):
+        load_lab(str(tmp_path / "our-lab.json"))

@@ -29,8 +29,9 @@ Table-6 frontier, which is a fit to early-stopped runs; see :class:`~scaling_exp
 Lab files
 ---------
 Shipped labs are JSON files in ``data/labs/`` (package data ``scaling_explorer.data/labs``), with a
-JSON Schema beside them (``lab.schema.json``). :func:`load_lab` opens **shipped names only** (what a
-page link may name); :func:`load_lab_file` opens a file the lecturer passes explicitly in Python.
+JSON Schema beside them (``lab.schema.json``). :func:`load_lab` opens **names only** (what a page link
+may name): the shipped labs and those in a directory the lecturer sets where the server starts
+(:data:`LECTURER_LABS_ENV`); :func:`load_lab_file` opens a file the lecturer passes explicitly in Python.
 
 Units: N in parameters (what the law's N counts), D in tokens, C in FLOPs, loss in nats per token.
 """
@@ -40,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -62,6 +64,8 @@ DEFAULT_EXTRAPOLATION = 100.0
 MAX_NOISE = 0.2
 #: Most runs a lab accepts (the page draws and lists them all; the fitters have their own limits).
 MAX_RUNS = 500
+#: Largest lab file read.
+MAX_LAB_BYTES = 1_000_000
 #: Seeds are whole numbers in [0, 2**32) (they travel in links).
 MAX_SEED = 2**32 - 1
 
@@ -511,18 +515,38 @@ class LabSpec:
                            tokens_range=self.tokens_range)
 
 
+#: Environment variable naming a directory of the lecturer's own lab files, set where the server
+#: starts (never by a link). A link names a lab in it the same way as a shipped one.
+LECTURER_LABS_ENV = "SCALING_EXPLORER_LABS"
+
+
+def _lab_files() -> dict:
+    """Lab name -> file: the lecturer's directory (if set) first, then the shipped labs, which win a tie."""
+    files_by_name = {}
+    own = os.environ.get(LECTURER_LABS_ENV, "")
+    for directory in ([Path(own)] if own and Path(own).is_dir() else []) + [LABS_DIR]:
+        for p in directory.iterdir():
+            name = p.name[:-5]
+            if p.name.endswith(".json") and not p.name.endswith(".schema.json") and LAB_NAME.match(name):
+                files_by_name[name] = p
+    return files_by_name
+
+
 def list_labs() -> tuple[str, ...]:
-    """Names of the shipped labs (what ``?lab=`` and :func:`load_lab` accept)."""
-    return tuple(sorted(p.name[:-5] for p in LABS_DIR.iterdir()
-                        if p.name.endswith(".json") and not p.name.endswith(".schema.json")))
+    """Names of the labs a link may open: the shipped ones, and the lecturer's (see :data:`LECTURER_LABS_ENV`)."""
+    return tuple(sorted(_lab_files()))
 
 
 def load_lab(name: str) -> LabSpec:
-    """A shipped lab by name. Never a path: a page link can name only what the package ships."""
-    if not isinstance(name, str) or not LAB_NAME.match(name) or name not in list_labs():
+    """A lab by name (shipped, or in the lecturer's directory). Never a path: a link can only name a lab."""
+    available = _lab_files()
+    if not isinstance(name, str) or not LAB_NAME.match(name) or name not in available:
         called = f"called {name!r}" if isinstance(name, str) and LAB_NAME.match(name) else "by that name"
-        raise LabError(f"no shipped lab {called}; shipped: {', '.join(list_labs())}")
-    return parse_lab((LABS_DIR / f"{name}.json").read_text(encoding="utf-8"), name=name)
+        raise LabError(f"no shipped lab {called}; shipped: {', '.join(sorted(available))}")
+    path = available[name]
+    if isinstance(path, Path) and path.stat().st_size > MAX_LAB_BYTES:  # the lecturer's files
+        raise LabError(f"lab {name!r} is larger than {MAX_LAB_BYTES:,} bytes")
+    return parse_lab(path.read_text(encoding="utf-8"), name=name)
 
 
 def load_lab_file(path) -> LabSpec:
@@ -530,8 +554,8 @@ def load_lab_file(path) -> LabSpec:
     path = Path(path)
     if path.suffix != ".json" or not path.is_file():
         raise LabError(f"path must name an existing .json lab file, got {str(path)!r}")
-    if path.stat().st_size > 1_000_000:
-        raise LabError(f"lab file {str(path)!r} is larger than 1 MB")
+    if path.stat().st_size > MAX_LAB_BYTES:
+        raise LabError(f"lab file {str(path)!r} is larger than {MAX_LAB_BYTES:,} bytes")
     return parse_lab(path.read_text(encoding="utf-8"), name=path.stem)
 
 
