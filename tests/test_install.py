@@ -41,6 +41,8 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
     assert any(n.endswith(".data/data/" + template) for n in names), "the Voila template is missing from the wheel"
     lectures = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "lectures").glob("*.json")}
     assert lectures and {f"scaling_explorer/data/{p}" for p in lectures} <= names, "a lecture is missing from the wheel"
+    labs = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "labs").glob("*.json")}
+    assert labs and {f"scaling_explorer/data/{p}" for p in labs} <= names, "a lab file is missing from the wheel"
     modules = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.py")}
     assert modules <= names, f"modules missing from the wheel (add the package to pyproject): {modules - names}"
 

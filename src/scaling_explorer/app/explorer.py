@@ -239,6 +239,11 @@ class Explorer:
 
 def explorer(raise_errors: bool = False, query: str | None = None) -> w.Widget:
     """Build the explorer and return its widget; ``query`` (default: the page's URL under Voila) opens a view."""
+    query = voila_query() if query is None else query
+    from .lab import lab_page, lab_requested  # a ?lab= link opens the training-budget lab instead
+
+    if lab_requested(query):
+        return lab_page(query, raise_errors=raise_errors)
     app = Explorer(raise_errors=raise_errors)
-    app.open_query(voila_query() if query is None else query)
+    app.open_query(query)
     return app.widget

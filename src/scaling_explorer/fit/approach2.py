@@ -57,6 +57,35 @@ class Approach2Fit:
         return AllocationLaw(k=self.k_N, a_exponent=self.a, name=f"Approach 2 fit to {len(self.budgets)} budgets",
                              citation="iso-FLOP fit (Hoffmann et al. 2022, §3.2) by scaling_explorer")
 
+    def optimum_interval(self, C: float, level: float = 95.0):
+        """Predicted N_opt and D_opt at ``C`` FLOPs with a ``level``% interval.
+
+        The interval is the confidence interval of the fitted line log N_opt = log k_N + a log C at
+        log C (ordinary least squares over the budgets, Student t with groups - 2 degrees of
+        freedom: se = s sqrt(1/n + (x - mean x)**2 / Sxx)); D = C / (6 N) maps its ends across.
+
+        Returns
+        -------
+        N, (N_low, N_high), D, (D_low, D_high) : float
+        """
+        from scipy import stats
+
+        C = float(C)
+        x, y = np.log(self.budgets), np.log(self.n_opt)
+        n = len(x)
+        x0 = math.log(C)
+        y0 = math.log(self.k_N) + self.a * x0
+        if n > 2:
+            s = math.sqrt(float(np.sum((y - (math.log(self.k_N) + self.a * x)) ** 2)) / (n - 2))
+            se = s * math.sqrt(1.0 / n + (x0 - x.mean()) ** 2 / float(np.sum((x - x.mean()) ** 2)))
+            half = float(stats.t.ppf(0.5 + level / 200.0, n - 2)) * se
+        else:
+            half = math.nan
+        N, N_low, N_high = math.exp(y0), math.exp(y0 - half), math.exp(y0 + half)
+        D = float(tokens_for(C, N))
+        D_low, D_high = float(tokens_for(C, N_high)), float(tokens_for(C, N_low))
+        return N, (N_low, N_high), D, (D_low, D_high)
+
     def report(self) -> str:
         """Printable summary."""
         lines = [f"Approach 2 (iso-FLOP parabolas, Hoffmann et al. 2022 §3.2): {len(self.budgets)} budgets",
