@@ -8,10 +8,8 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from scaling_explorer import PRESETS, Scenario, ScenarioError, evaluate, get_law
-from scaling_explorer.compute import HARDWARE
 from scaling_explorer.conventions import FLOP_MODELS
 from scaling_explorer.readout import catalog
 from scaling_explorer.scenario import LAYERS

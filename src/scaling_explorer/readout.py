@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -60,6 +60,8 @@ class Optimum:
         Training FLOPs, and training plus inference FLOPs (2 N T) under the scenario's demand.
     epochs : float or None
         D / U where unique tokens are limited.
+    extrapolated : bool
+        True when its training FLOPs lie outside the FLOPs the law was fitted on.
     """
 
     params: float
@@ -69,6 +71,7 @@ class Optimum:
     training_flops: float
     total_flops: float
     epochs: float | None = None
+    extrapolated: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class LawRow:
 
     def _optimum(self, name: str) -> Optimum | None:
         values = self.extras.get(name)
-        return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS})
+        return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS if f in values})
 
     @property
     def compute_optimal(self) -> Optimum:
@@ -143,7 +146,7 @@ class LawRow:
         return Optimum(params=self.params, tokens=self.tokens, tokens_per_param=self.tokens_per_param,
                        loss=self.loss, training_flops=self.training_flops,
                        total_flops=self.training_flops if self.total_flops is None else self.total_flops,
-                       epochs=self.epochs)
+                       epochs=self.epochs, extrapolated=self.extrapolated)
 
     @property
     def answer_name(self) -> str:
@@ -196,7 +199,8 @@ class LawRow:
         return tuple(dict.fromkeys(self.reasons.values()))
 
 
-_OPTIMUM_FIELDS = ("params", "tokens", "tokens_per_param", "loss", "training_flops", "total_flops", "epochs")
+_OPTIMUM_FIELDS = ("params", "tokens", "tokens_per_param", "loss", "training_flops", "total_flops", "epochs",
+                   "extrapolated")
 
 SCHEMA_ID = "scaling-explorer/readout/1"
 #: A row's top-level columns, in order (``fitted_flops`` flattens to ``_low``/``_high``).
@@ -420,6 +424,7 @@ def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool]
     return extra
 
 
+_NO_EPOCHS = tuple(f for f in _OPTIMUM_FIELDS if f != "epochs")
 OPTIMUM_UNITS = {"params": "parameters", "tokens": "tokens", "tokens_per_param": "tokens/parameter",
                  "loss": "nats/token", "training_flops": "FLOPs", "total_flops": "FLOPs", "epochs": "epochs"}
 
@@ -428,9 +433,11 @@ def _optimum(law, N, D, T: float, unique: float | None = None, loss: float | Non
     training = float(law.flop_model.flops(N, D))
     if loss is None and law.has_loss:
         loss = float(law.loss(N, D))
+    fitted = law.fitted_range
     return dict(params=float(N), tokens=float(D), tokens_per_param=float(D / N), loss=loss,
                 training_flops=training, total_flops=training + INFERENCE_FLOPS_PER_PARAM_TOKEN * float(N) * T,
-                epochs=None if unique is None else float(D) / unique)
+                epochs=None if unique is None else float(D) / unique,
+                extrapolated=bool(fitted is not None and not fitted.contains_flops(training)))
 
 
 def _inference_aware(law, s: Scenario, row: LawRow) -> dict:
@@ -476,7 +483,7 @@ def _target_for(demand: Callable[[Scenario], float]):
 
 
 register_extra("inference_aware", label="inference-aware, same loss", applies=lambda s: s.inference_tokens > 0,
-               compute=_inference_aware, values=_OPTIMUM_FIELDS[:-1], units=OPTIMUM_UNITS,
+               compute=_inference_aware, values=_NO_EPOCHS, units=OPTIMUM_UNITS,
                doc="with demand: the allocation of the compute-optimal loss cheapest over training plus inference "
                    "(Sardana, Portes, Doubov and Frankle, ICML 2024)")
 register_extra("data_constrained", label="data-constrained optimum", applies=lambda s: s.unique_tokens is not None,
@@ -489,11 +496,11 @@ register_extra("flat_range", label="near-optimal range", applies=lambda s: s.fla
                       "tokens_low": "tokens", "tokens_high": "tokens"},
                doc="N and D at the ends of the budget's iso-FLOP line whose loss is within the tolerance")
 register_extra("target", label="cheapest to reach the target", applies=lambda s: s.target_loss is not None,
-               compute=_target_for(lambda s: 0.0), values=_OPTIMUM_FIELDS[:-1], units=OPTIMUM_UNITS, answers=2,
+               compute=_target_for(lambda s: 0.0), values=_NO_EPOCHS, units=OPTIMUM_UNITS, answers=2,
                doc="with a target loss: the cheapest training-only allocation reaching it")
 register_extra("target_inference_aware", label="cheapest to reach the target over the lifetime",
                applies=lambda s: s.target_loss is not None and s.inference_tokens > 0,
-               compute=_target_for(lambda s: s.inference_tokens), values=_OPTIMUM_FIELDS[:-1], units=OPTIMUM_UNITS,
+               compute=_target_for(lambda s: s.inference_tokens), values=_NO_EPOCHS, units=OPTIMUM_UNITS,
                answers=3, doc="with a target loss and demand: the allocation reaching it cheapest over training "
                               "plus inference")
 
@@ -664,7 +671,7 @@ def row_record(r: LawRow) -> dict:
     record = {"key": r.key, "name": r.name, "label": r.label, "params_meaning": r.params_meaning,
               "flop_model": r.flop_model, "edited": r.edited, "answer": r.answer_name,
               **{f: getattr(answer, f) for f in _OPTIMUM_FIELDS},
-              "extrapolated": r.extrapolated, "fitted_flops": None if r.fitted_flops is None else list(r.fitted_flops),
+              "fitted_flops": None if r.fitted_flops is None else list(r.fitted_flops),
               "warnings": list(r.warnings), "reasons": dict(r.reasons)}
     if r.answer_name != "compute_optimal":
         record["compute_optimal"] = asdict(r.compute_optimal)

@@ -203,7 +203,8 @@ class Scenario:
     param_count: str = _declare("native", "count", "text", "count N as each law's own, total or non-embedding "
                                 "(Pearce & Song's fit)", example="non-embedding", options=PARAM_COUNTS)
     flop_model: str = _declare("6ND", "flop", "text", "FLOP model every law counts its budget with "
-                               "(conventions.FLOP_MODELS)", example="chinchilla", options=tuple(conventions.FLOP_MODELS))
+                               "(conventions.FLOP_MODELS)", example="chinchilla",
+                               options=tuple(conventions.FLOP_MODELS))
     flatness: float | None = _declare(None, "flat", "number", "near-optimal range within this relative loss "
                                       "tolerance (empty: none)", example="0.01", optional=True,
                                       low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
