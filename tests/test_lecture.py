@@ -262,3 +262,15 @@ def test_panel_refuses_a_step_out_of_range(panel, lecture):
     with pytest.raises(lec.LectureError, match="steps 1 to 10"):
         panel.goto(10)
     assert panel.step == 4 and panel.state.scenario == lec.step_scenario(lecture, 4)
+
+
+def test_a_step_never_resets_presentation_mode(lecture):
+    page = Scenario(present=True, hide=("labels",))
+    for i, step in enumerate(lecture.steps):
+        moved = lec.step_scenario(lecture, i, view_from=page)
+        assert moved.present  # today's tree: every step opened presentation mode off
+        fresh = lec.step_scenario(lecture, i)
+        assert moved.replace(present=False, hide=fresh.hide) == fresh  # nothing else carried over
+        # A step with a "show" list sets the layers; one without keeps the viewer's.
+        assert moved.hide == (fresh.hide if step.show is not None else ("labels",))
+        assert lec.question_scenario(lecture, i, view_from=page).present

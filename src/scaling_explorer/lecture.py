@@ -41,7 +41,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from .readout import LawRow, evaluate
-from .scenario import LAYERS, Scenario, ScenarioError
+from .scenario import LAYERS, VIEW_FIELDS, Scenario, ScenarioError, query_key
 
 #: Where shipped lectures live (``data/lectures/`` in the repository; package data in a wheel).
 LECTURES_DIR = files("scaling_explorer.data") / "lectures"
@@ -155,14 +155,20 @@ def _merge_queries(base: str, step: str) -> str:
     return urlencode(list(pairs.items()), safe=",:")
 
 
-def _build(base: str, step: Step) -> Scenario:
+def _build(base: str, step: Step, view_from: Scenario | None = None) -> Scenario:
     query = _merge_queries(base, step.scenario)
-    if "hide" in dict(parse_qsl(query, keep_blank_values=True)):
+    given = dict(parse_qsl(query, keep_blank_values=True))
+    if "hide" in given:
         raise ScenarioError("hide", "a lecture sets layers with the step's \"show\" list, not hide=")
     scenario = Scenario.from_query(query)
-    if step.show is None:
+    if step.show is not None:
+        scenario = scenario.replace(hide=tuple(layer for layer in LAYERS if layer not in step.show))
+    if view_from is None:
         return scenario
-    return scenario.replace(hide=tuple(layer for layer in LAYERS if layer not in step.show))
+    # The viewer's view preferences (presentation mode, ...) that this step does not set itself stay.
+    keep = tuple(name for name in VIEW_FIELDS if query_key(name) not in given
+                 and not (name == "hide" and step.show is not None))
+    return scenario.with_view_of(view_from, keep)
 
 
 def _check_index(lecture: Lecture, i: int) -> None:
@@ -170,18 +176,23 @@ def _check_index(lecture: Lecture, i: int) -> None:
         raise LectureError([f"step {i!r}: {lecture.name!r} has steps 0 to {len(lecture.steps) - 1}"], lecture.name)
 
 
-def step_scenario(lecture: Lecture, i: int) -> Scenario:
-    """The scenario of step ``i`` (0-based): defaults, then ``base``, then the step's changes."""
+def step_scenario(lecture: Lecture, i: int, view_from: Scenario | None = None) -> Scenario:
+    """The scenario of step ``i`` (0-based): defaults, then ``base``, then the step's changes.
+
+    With ``view_from`` (the page's current scenario), the view preferences the step does not set
+    (``present``; ``hide`` when the step has no ``show`` list) are taken from it: a step never
+    resets presentation mode.
+    """
     _check_index(lecture, i)
-    return _build(lecture.base, lecture.steps[i])
+    return _build(lecture.base, lecture.steps[i], view_from)
 
 
-def question_scenario(lecture: Lecture, i: int) -> Scenario:
+def question_scenario(lecture: Lecture, i: int, view_from: Scenario | None = None) -> Scenario:
     """The scenario shown before a predict-first reveal: the step's, without the predicted law shown.
 
-    Equals :func:`step_scenario` for a step without ``predict``.
+    Equals :func:`step_scenario` for a step without ``predict``; ``view_from`` as there.
     """
-    scenario = step_scenario(lecture, i)
+    scenario = step_scenario(lecture, i, view_from)
     p = lecture.steps[i].predict
     if p is None:
         return scenario

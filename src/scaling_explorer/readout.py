@@ -1,7 +1,39 @@
 """``evaluate(scenario) -> Readout``: the one function behind every number a user sees.
 
-The page's numbers table and model card, the CLI's ``show`` and ``optimal``, and the exports
-format a :class:`Readout`; none of them computes anything itself.
+The page's numbers table (:func:`numbers_table`) and model card, the CLI's ``show``, ``optimal``
+and ``target``, and the exports (:meth:`Readout.to_dict`, :meth:`~Readout.to_frame`,
+:meth:`~Readout.to_csv`) format a :class:`Readout`; none of them computes anything itself.
+
+Per law, a :class:`LawRow` holds the compute-optimal allocation at the budget, its ``warnings``
+(extrapolation, implausible coefficients), and the **extras** the scenario asks for. Per model,
+:attr:`Readout.models` holds one ``status`` under the whole scenario (at the inference demand when
+``serve`` is set) with ``status_training`` beside it; every view reads ``status``.
+
+Extras
+------
+A result a feature adds to each law's row is registered once; the frame, the CSV, the JSON
+(``docs/readout.schema.json``), the CLI's text and the page's numbers table all take it from there::
+
+    from scaling_explorer.readout import Missing, register_extra
+
+    def downstream(law, scenario, row):
+        if row.loss is None:
+            raise Missing("downstream error needs a loss law")    # -> row.reasons["downstream"]
+        return {"error": my_error_model(row.loss)}                # JSON-ready scalars
+
+    register_extra(
+        "downstream",                                   # JSON key and column prefix: downstream_error
+        label="downstream error",                       # CLI text and numbers-table label
+        applies=lambda s: s.benchmark != "",            # when the scenario asks for it
+        compute=downstream,                             # (law, scenario, row) -> dict
+        values=("error",),                              # the dict's keys, in display order
+        units={"error": "fraction"},
+    )
+
+An extra that answers the question asked (like ``data_constrained`` or ``target``) passes
+``answers=N`` (the highest applying one wins); its allocation, in the keys of :class:`Optimum`,
+then becomes the row's top level in the exports, with the compute-optimal one kept under
+``compute_optimal``.
 """
 
 from __future__ import annotations
@@ -425,6 +457,11 @@ def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool]
 
 
 _NO_EPOCHS = tuple(f for f in _OPTIMUM_FIELDS if f != "epochs")
+def unregister_extra(name: str) -> None:
+    """Remove a registered extra (for tests and notebooks that register their own)."""
+    del EXTRAS[name]
+
+
 OPTIMUM_UNITS = {"params": "parameters", "tokens": "tokens", "tokens_per_param": "tokens/parameter",
                  "loss": "nats/token", "training_flops": "FLOPs", "total_flops": "FLOPs", "epochs": "epochs"}
 
