@@ -144,7 +144,7 @@ def test_cli_models_json():
     assert out.returncode == 0, out.stderr
     records = {r["name"]: r for r in json.loads(out.stdout)}
     assert set(records["Gopher"]) == {"name", "params", "tokens", "flops", "tokens_per_param", "d_over_d_opt",
-                                      "efficiency", "status", "caveats", "source"}
+                                      "efficiency", "status", "extrapolated", "caveats", "source"}
     assert records["Gopher"]["status"] == UNDERTRAINED
     assert records["Gopher"]["caveats"] == []  # dense, trained from scratch, one pass (Rae et al. 2021)
     assert records["GPT-4"]["status"] == NOT_PLOTTED

@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from . import laws
+from . import laws, presets
 
 EXIT_USAGE = 2
 
@@ -71,8 +71,8 @@ def _number(text: str) -> float:
 
 
 def _law_name(text: str) -> str:
-    if text not in laws.law_keys():
-        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(laws.law_keys())}")
+    if text not in presets.law_keys():
+        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(presets.law_keys())}")
     return text
 
 
@@ -136,7 +136,7 @@ def _law_scenario(args, **fields):
     """The scenario of a one-law command: ``--law`` is shown and, with a loss, is the surface."""
     if getattr(args, "law", None) is not None:
         fields["laws"] = args.law
-        if laws.get_law(args.law).has_loss and "surface" not in (args.query_flags or {}):
+        if presets.get_law(args.law).has_loss and "surface" not in (args.query_flags or {}):
             fields["surface"] = args.law
     return scenario_from_args(args, **fields)
 
@@ -179,7 +179,7 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 def cmd_laws(args) -> None:
-    described = [{"key": key, **laws.describe(law)} for key, law in laws.PRESETS.items()]
+    described = [{"key": key, **laws.describe(law)} for key, law in presets.PRESETS.items()]
     if args.json:
         print(json.dumps(described, indent=2))
         return
@@ -312,7 +312,7 @@ def cmd_loss(args) -> None:
     law = scenario.law(args.law)
     if not law.has_loss:
         raise CliError(f"{args.law} is an allocation law without a loss; use one of "
-                       + ", ".join(k for k, v in laws.PRESETS.items() if v.has_loss))
+                       + ", ".join(k for k, v in presets.PRESETS.items() if v.has_loss))
     moe = isinstance(law, FineGrainedMoELaw)
     if args.granularity is not None:
         if not moe:

@@ -47,9 +47,9 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from . import compute, laws
+from . import compute, laws, presets
 from .catalog import NOT_PLOTTED, classify, classify_at_demand, load_models
-from .conventions import ParamCount, non_embedding_counts
+from .counting import ParamCount, non_embedding_counts
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
 from .wrappers.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, optimum_for_loss
@@ -115,7 +115,7 @@ class LawRow:
     key, name, label : str
         Registry key, the law's name, and the name as shown (with "edited", "non-embedding N").
     params_meaning : str
-        What N counts (a :class:`~scaling_explorer.conventions.ParamCount` value).
+        What N counts (a :class:`~scaling_explorer.counting.ParamCount` value).
     params, tokens, tokens_per_param : float
         The compute-optimal (training-only, unconstrained) N and D at the budget, and D / N. The
         answer to the scenario's question may be another allocation: see :attr:`answer`.
@@ -277,7 +277,7 @@ def law_label(scenario: Scenario, key: str) -> str:
     label = law.name + (" (edited)" if scenario.edits_for(key) else "")
     if law.params_meaning is ParamCount.NON_EMBEDDING:
         label += ", non-embedding N"
-    elif law.params_meaning is not laws.get_law(key).params_meaning:  # re-counted by the scenario
+    elif law.params_meaning is not presets.get_law(key).params_meaning:  # re-counted by the scenario
         label += f", {law.params_meaning.value} N"
     return label
 
@@ -294,7 +294,7 @@ def catalog_counted(param_count: str = "native") -> pd.DataFrame:
 
     As published, only some models give a non-embedding count, so a non-embedding law would place
     the rest at their total: with the switch on, the rest are counted from their architecture or
-    by Pearce & Song's fit (:func:`~scaling_explorer.conventions.non_embedding_counts`), and
+    by Pearce & Song's fit (:func:`~scaling_explorer.counting.non_embedding_counts`), and
     ``non_embedding_basis`` says which.
     """
     table = catalog()

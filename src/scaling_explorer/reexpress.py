@@ -30,7 +30,8 @@ import numpy as np
 from scipy.optimize import elementwise
 
 from ._checks import positive
-from .conventions import CHINCHILLA_SHAPES, SIX_ND, FlopModel, ParamCount, ShapeFamily, convert_params
+from .counting import CHINCHILLA_SHAPES, ParamCount, ShapeFamily, convert_params
+from .flops import SIX_ND, FlopModel
 from .laws import FittedRange
 
 _COUNTS = (ParamCount.TOTAL, ParamCount.NON_EMBEDDING)

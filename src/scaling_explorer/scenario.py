@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
-from . import compute, conventions, laws
+from . import compute, flops, laws, presets
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
@@ -145,7 +145,7 @@ def _declare(default, key: str, kind: str, doc: str, **choice) -> dataclasses.Fi
 
 
 def _law_keys() -> tuple[str, ...]:
-    return laws.law_keys()
+    return presets.law_keys()
 
 
 @lru_cache(maxsize=1)
@@ -203,8 +203,8 @@ class Scenario:
     param_count: str = _declare("native", "count", "text", "count N as each law's own, total or non-embedding "
                                 "(Pearce & Song's fit)", example="non-embedding", options=PARAM_COUNTS)
     flop_model: str = _declare("6ND", "flop", "text", "FLOP model every law counts its budget with "
-                               "(conventions.FLOP_MODELS)", example="chinchilla",
-                               options=tuple(conventions.FLOP_MODELS))
+                               "(flops.FLOP_MODELS)", example="chinchilla",
+                               options=tuple(flops.FLOP_MODELS))
     flatness: float | None = _declare(None, "flat", "number", "near-optimal range within this relative loss "
                                       "tolerance (empty: none)", example="0.01", optional=True,
                                       low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
@@ -242,7 +242,7 @@ class Scenario:
     def law(self, key: str) -> laws.Law:
         """The law behind ``key`` with this scenario's edits, parameter count and FLOP model applied."""
         if key not in self._laws_cache:
-            law = laws.edited(laws.get_law(key), self.edits_for(key))
+            law = laws.edited(presets.get_law(key), self.edits_for(key))
             if self.param_count != "native":
                 from .reexpress import reexpress
 
@@ -250,8 +250,8 @@ class Scenario:
             if self.flop_model != "6ND":
                 if "flop_model" not in {f.name for f in dataclasses.fields(law)}:
                     raise ScenarioError("flop", f"{law.name} counts its FLOPs its own way; use flop=6ND with it")
-                flops = conventions.get_flop_model(self.flop_model).for_params(law.params_meaning)
-                law = dataclasses.replace(law, flop_model=flops)
+                flop_model = flops.get_flop_model(self.flop_model).for_params(law.params_meaning)
+                law = dataclasses.replace(law, flop_model=flop_model)
             self._laws_cache[key] = law
         return self._laws_cache[key]
 
@@ -386,9 +386,9 @@ class Scenario:
         imports = ["Scenario", "evaluate"]
         registrations = []
         for key in dict.fromkeys((*self.laws, self.surface, *(k for k, _, _ in self.edits))):
-            if key in laws.PRESETS:
+            if key in presets.PRESETS:
                 continue
-            law = laws.get_law(key)
+            law = presets.get_law(key)
             kind = type(law).__name__
             if kind not in imports:
                 imports.append(kind)
@@ -481,7 +481,7 @@ def _check(c: Choice, value):
         return tuple(value)
     if c.kind == "edits":
         edits = {}
-        known = laws.law_keys()
+        known = presets.law_keys()
         for item in value:
             try:
                 law_key, name, x = item
