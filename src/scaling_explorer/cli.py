@@ -179,6 +179,7 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 def cmd_laws(args) -> None:
+    """``laws``: the presets with their citations."""
     described = [{"key": key, **laws.describe(law)} for key, law in presets.PRESETS.items()]
     if args.json:
         print(json.dumps(described, indent=2))
@@ -198,8 +199,11 @@ def _fmt(value, unit: str = "") -> str:
 
 
 def print_readout(readout, *, heading: str | None = None) -> None:
-    """The text of a Readout: the budget with its FLOP model, one line per law (its answer), then per law the
-    compute-optimal allocation when the answer is another, every extra, reasons and warnings."""
+    """Print a Readout as text, the same flattened record as the JSON.
+
+    The budget with its FLOP model, one line per law (its answer), then per law the compute-optimal
+    allocation when the answer is another, every extra, the reasons and the warnings.
+    """
     from .readout import EXTRAS, OPTIMUM_UNITS, row_record
 
     b, s = readout.budget, readout.scenario
@@ -243,6 +247,7 @@ def _emit(readout, args, heading: str | None = None) -> None:
 
 
 def cmd_show(args) -> None:
+    """``show``: every number of the scenario."""
     from .readout import evaluate
 
     _emit(evaluate(_law_scenario(args)), args)
@@ -280,6 +285,7 @@ def _refuse_reasons(readout) -> None:
 
 
 def cmd_exponent(args) -> None:
+    """``exponent``: the frontier's exponent over a range of budgets."""
     from .frontier import frontier_exponent
 
     if not args.to > args.from_:
@@ -355,6 +361,7 @@ def _span(span) -> str:
 
 
 def cmd_models(args) -> None:
+    """``models``: the catalog judged by one law under the scenario."""
     from .catalog import CLI_COLUMNS, classify, classify_at_demand, load_models
 
     scenario = _law_scenario(args)
@@ -392,6 +399,7 @@ def cmd_models(args) -> None:
 
 
 def cmd_fit(args) -> None:
+    """``fit``: a law fitted to the user's runs."""
     from .fit import NotIdentifiedError
 
     try:
@@ -420,6 +428,11 @@ def _fit(args) -> None:
 
 
 def cmd_serve(args) -> None:
+    """``serve``: the page on 127.0.0.1 (needs the app extra)."""
+    import importlib.util
+
+    if importlib.util.find_spec("voila") is None or importlib.util.find_spec("ipywidgets") is None:
+        raise CliError("serving the page needs the widget stack: pip install 'scaling-explorer[app]'")
     from .serve import serve
 
     status = serve(port=args.port, pool_size=args.pool_size)

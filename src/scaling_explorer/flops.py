@@ -57,7 +57,7 @@ class FlopModel(PerTokenFlops):
         positive("flops_per_param_token", self.flops_per_param_token)
 
     def for_params(self, meaning) -> FlopModel:
-        """This model for a law whose N counts ``meaning``: 6ND is 6 x the law's own N, unchanged."""
+        """The model for a law whose N counts ``meaning``: 6ND is 6 x the law's own N, unchanged."""
         return self
 
     def flops_per_token(self, N):
@@ -157,7 +157,7 @@ class ShapedFlopModel(PerTokenFlops):
         object.__setattr__(self, "params_meaning", ParamCount(self.params_meaning))
 
     def for_params(self, meaning) -> ShapedFlopModel:
-        """This count for a law whose N counts ``meaning``."""
+        """The count for a law whose N counts ``meaning``."""
         return dataclasses.replace(self, params_meaning=ParamCount(meaning))
 
     def flops_per_token(self, N):

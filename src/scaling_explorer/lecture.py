@@ -1,7 +1,7 @@
-"""Lectures: a guided sequence of scenarios, as data.
+r"""Lectures: a guided sequence of scenarios, as data.
 
 A lecture is a JSON file (shipped ones live in ``data/lectures/``, the package
-``scaling_explorer.data``) read into a frozen :class:`Lecture` of :class:`Step`\\ s. The page shows
+``scaling_explorer.data``) read into a frozen :class:`Lecture` of :class:`Step`\ s. The page shows
 one step at a time: its title and text, its sources, and the scenario it sets.
 
 How a step's scenario is built (absolute, never cumulative)

@@ -347,8 +347,11 @@ def _chinchilla_form(law) -> bool:
 
 @lru_cache(maxsize=64)
 def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none; ``break_even_reason`` says why),
-    ``status_training`` and ``extrapolated`` (the model's N and D outside the law's fitted span); cached."""
+    """:func:`classified` plus break-even demand, ``status_training`` and ``extrapolated``; cached.
+
+    ``break_even_inference_tokens`` is NaN where there is none and ``break_even_reason`` says why;
+    ``extrapolated`` marks a model whose N and D lie outside the law's fitted span.
+    """
     table = classified(law, band, param_count).copy()
     placed = table["status"] != NOT_PLOTTED
     table["break_even_inference_tokens"] = np.nan

@@ -80,14 +80,16 @@ class ReexpressedLaw:
     # -- what the wrapper forwards ------------------------------------------------------------
     @property
     def has_loss(self) -> bool:
+        """As the base law."""
         return self.base.has_loss
 
     @property
     def frontier_minimises_loss(self) -> bool:
+        """As the base law."""
         return self.base.frontier_minimises_loss
 
     def to_base(self, N):
-        """This law's N counted as the base law counts it."""
+        """The law's N counted as the base law counts it."""
         return convert_params(N, self.params_meaning, self.base.params_meaning, self.shape)
 
     def from_base(self, N):

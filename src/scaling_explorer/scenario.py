@@ -273,7 +273,7 @@ class Scenario:
         return {name: getattr(self, name) for name in VIEW_FIELDS}
 
     def with_view_of(self, other: Scenario, names: tuple[str, ...] | None = None) -> Scenario:
-        """This scenario with ``other``'s view preferences (all, or only ``names``).
+        """The scenario with ``other``'s view preferences (all, or only ``names``).
 
         A lecture step builds its own scenario and then takes the page's ``present``:
         ``step.with_view_of(page, ("present",))``; a step that sets no layers takes ``hide`` too.

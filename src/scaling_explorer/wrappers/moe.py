@@ -128,7 +128,7 @@ class FineGrainedMoELaw(LawInfo):
         return replace(self, granularity=G)
 
     def dense_equivalent(self) -> ParametricLaw:
-        """This law at its granularity as a plain Chinchilla-form loss (FLOPs are still the MoE's)."""
+        """The law at its granularity as a plain Chinchilla-form loss (FLOPs are still the MoE's)."""
         return ParametricLaw(E=self.c, A=self.model_term, B=self.b, alpha=self.alpha, beta=self.beta,
                              name=self.name, citation=self.citation, params_meaning=self.params_meaning)
 
