@@ -334,3 +334,25 @@ def test_the_docs_key_table_is_generated_from_the_declarations():
     assert docs_with_key_table(text) == text, "regenerate: python -m scaling_explorer.scenario docs/api.md"
     for c in FIELDS.values():
         assert f"| `{c.key}` |" in text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(scenarios, scenarios)
+def test_replace_equals_a_fresh_build_for_every_field(a, b):
+    """replace() checks only what changed; it must accept and refuse exactly what the constructor does."""
+    for f in dataclasses.fields(Scenario):
+        if not f.init:
+            continue
+        value = getattr(b, f.name)
+        fields = {g.name: getattr(a, g.name) for g in dataclasses.fields(Scenario) if g.init} | {f.name: value}
+        try:
+            fresh = Scenario(**fields)
+        except ScenarioError as exc:
+            with pytest.raises(ScenarioError) as info:
+                a.replace(**{f.name: value})
+            assert info.value.field == exc.field
+            continue
+        moved = a.replace(**{f.name: value})
+        assert moved == fresh
+        for key in fresh.laws:
+            assert moved.law(key) == fresh.law(key)

@@ -545,11 +545,9 @@ register_extra("target_inference_aware", label="cheapest to reach the target ove
                               "plus inference")
 
 
-def _row_warnings(law, row: LawRow) -> tuple[str, ...]:
-    out = list(laws.implausible_coefficients(law))
-    if row.extrapolated:
-        out.append(extrapolation_warning(row.key, row.fitted_flops))
-    return tuple(out)
+@lru_cache(maxsize=256)
+def _coefficient_warnings(law) -> tuple[str, ...]:
+    return tuple(laws.implausible_coefficients(law))
 
 
 def extrapolation_warning(key: str, fitted_flops: tuple[float, float] | None) -> str:
@@ -569,16 +567,22 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
     loss = _finite_or_none(law.frontier_loss(C)) if law.has_loss else None
     fitted_flops = None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops)
     T, U = scenario.inference_tokens, scenario.unique_tokens
+    extrapolated = bool(fitted is not None and not fitted.contains_flops(C))
+    warnings = _coefficient_warnings(law)
+    if extrapolated:
+        warnings += (extrapolation_warning(key, fitted_flops),)
+    extras, reasons = {}, {}  # filled below: the extras see the row they extend
     row = LawRow(
         key=key, name=law.name, label=law_label(scenario, key), params_meaning=law.params_meaning.value,
         params=N, tokens=D, tokens_per_param=D / N, loss=loss,
         # A span the law's source does not state is NaN: unknown, so flagged.
-        extrapolated=bool(fitted is not None and not fitted.contains_flops(C)),
-        fitted_flops=fitted_flops, edited=bool(scenario.edits_for(key)), flop_model=scenario.flop_model,
-        training_flops=float(law.flop_model.flops(N, D)),
+        extrapolated=extrapolated, fitted_flops=fitted_flops, edited=bool(scenario.edits_for(key)),
+        flop_model=scenario.flop_model,
+        # compute_optimal(C) returns a point on the law's own budget line: its training FLOPs are C.
+        training_flops=C,
         total_flops=float(lifetime_flops(law, N, D, T)) if T else None, epochs=None if U is None else D / U,
+        extras=extras, reasons=reasons, warnings=warnings,
     )
-    extras, reasons = {}, {}
     for extra in EXTRAS.values():
         if not extra.applies(scenario):
             continue
@@ -586,7 +590,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
             extras[extra.name] = extra.compute(law, scenario, row)
         except (Missing, NotApplicable) as exc:
             reasons[extra.name] = str(exc)
-    return dataclasses.replace(row, extras=extras, reasons=reasons, warnings=_row_warnings(law, row))
+    return row
 
 
 def break_even(law, N, D):

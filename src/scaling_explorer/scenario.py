@@ -260,8 +260,25 @@ class Scenario:
         return {name: value for k, name, value in self.edits if k == key}
 
     def replace(self, **changes) -> Scenario:
-        """A validated copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
+        """A validated copy with some fields changed.
+
+        Equal to building the Scenario afresh with those values, but only the changed fields are
+        checked, and the laws are rebuilt only when a field they depend on changed (a budget step
+        on the page replaces one number).
+        """
+        if not changes.keys() <= FIELDS.keys():
+            return dataclasses.replace(self, **changes)  # TypeError naming the unknown field, as dataclasses does
+        new = object.__new__(Scenario)
+        for name in FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        for name, value in changes.items():
+            object.__setattr__(new, name, _check(FIELDS[name], value))
+        if _CHECKED_TOGETHER.isdisjoint(changes):
+            object.__setattr__(new, "_laws_cache", self._laws_cache)  # same laws: share what was built
+        else:
+            object.__setattr__(new, "_laws_cache", {})
+            new._check_together()
+        return new
 
     def changed_fields(self, other: Scenario) -> frozenset[str]:
         """Names of the fields that differ between this scenario and ``other``."""
@@ -410,6 +427,8 @@ _FIELDS = tuple(f for f in dataclasses.fields(Scenario) if f.init)
 FIELDS: dict[str, Choice] = {f.name: f.metadata["choice"] for f in _FIELDS}
 _KEY = {name: c.key for name, c in FIELDS.items()}
 _FIELD_OF = {c.key: name for name, c in FIELDS.items()}
+#: Fields :meth:`Scenario._check_together` (the laws, and what is checked against them) depends on.
+_CHECKED_TOGETHER = frozenset({"laws", "surface", "edits", "param_count", "flop_model", "target_loss"})
 #: Fields that are view preferences (``Choice.view``).
 VIEW_FIELDS = tuple(name for name, c in FIELDS.items() if c.view)
 
