@@ -427,6 +427,11 @@ _FIELDS = tuple(f for f in dataclasses.fields(Scenario) if f.init)
 FIELDS: dict[str, Choice] = {f.name: f.metadata["choice"] for f in _FIELDS}
 _KEY = {name: c.key for name, c in FIELDS.items()}
 _FIELD_OF = {c.key: name for name, c in FIELDS.items()}
+# The class's numpy-style Attributes section, from the declarations (help(Scenario) lists every field).
+if Scenario.__doc__:  # None under python -OO
+    Scenario.__doc__ += "\n    Attributes\n    ----------\n" + "".join(
+        f"    {name} : {f.type}\n        {c.doc} (query key ``{c.key}``; {c.describe_range()}).\n"
+        for name, c, f in ((f.name, f.metadata["choice"], f) for f in _FIELDS))
 #: Fields :meth:`Scenario._check_together` (the laws, and what is checked against them) depends on.
 _CHECKED_TOGETHER = frozenset({"laws", "surface", "edits", "param_count", "flop_model", "target_loss"})
 #: Fields that are view preferences (``Choice.view``).
