@@ -310,6 +310,8 @@ def test_flags_override_the_scenario_and_errors_name_the_flag_as_typed():
     assert out.returncode == 2 and out.stderr.startswith("scaling-explorer: error: --serve:")
     out = run("show", "--inference-tokens", "-5")
     assert out.returncode == 2 and "--inference-tokens:" in out.stderr
+    out = run("show", "--law", "kaplan2020", "--laws", "besiroglu2024")  # never one silently over the other
+    assert out.returncode == 2 and "--law and --laws" in out.stderr
 
 
 def test_loss_flags_extrapolation_past_the_fitted_span():

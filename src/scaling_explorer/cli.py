@@ -135,6 +135,8 @@ def scenario_from_args(args, **fields) -> Scenario:  # noqa: F821  (imported laz
 def _law_scenario(args, **fields):
     """The scenario of a one-law command: ``--law`` is shown and, with a loss, is the surface."""
     if getattr(args, "law", None) is not None:
+        if _given(args, "laws"):
+            raise CliError("--law and --laws (or laws= in --scenario): give one")
         fields["laws"] = args.law
         if presets.get_law(args.law).has_loss and "surface" not in (args.query_flags or {}):
             fields["surface"] = args.law

@@ -487,7 +487,8 @@ def _check(c: Choice, value):
         options = c.choices()
         if options is not None and value not in options:
             if len(options) > 30:
-                raise ScenarioError(key, f"no {value!r} among the {len(options)} known")
+                raise ScenarioError(key, f"no {value!r} among the {len(options)} known"
+                                    + (f" ({c.range_note})" if c.range_note else ""))
             raise ScenarioError(key, f"{value!r} is not one of {', '.join(options)}")
         return value
     if c.kind == "keys":
