@@ -274,3 +274,18 @@ def test_a_step_never_resets_presentation_mode(lecture):
         # A step with a "show" list sets the layers; one without keeps the viewer's.
         assert moved.hide == (fresh.hide if step.show is not None else ("labels",))
         assert lec.question_scenario(lecture, i, view_from=page).present
+
+
+def test_a_link_opens_only_shipped_lectures(tmp_path):
+    # Issue 18: ?lecture=<absolute path> made the public page read any JSON file the kernel could read.
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"title": "t", "steps": [{"title": "s", "text": "x"}]}')
+    messages = {}
+    for name in (str(secret), "../../etc/passwd", "scaling-laws.json", str(tmp_path / "missing.json")):
+        with pytest.raises(lec.LectureError) as info:
+            lec.load_shipped_lecture(name)
+        assert "no shipped lecture" in str(info.value), name
+        messages[name] = str(info.value).replace(repr(name[:40]), "NAME")
+    # an existing file and a missing one get the same answer: a link cannot probe the file system
+    assert messages[str(secret)] == messages[str(tmp_path / "missing.json")]
+    assert lec.load_shipped_lecture("scaling-laws") == lec.load_lecture("scaling-laws")

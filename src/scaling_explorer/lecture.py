@@ -276,8 +276,23 @@ def list_lectures() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in LECTURES_DIR.iterdir() if p.name.endswith(".json")))
 
 
+def load_shipped_lecture(name) -> Lecture:
+    """A shipped lecture by name only: what a public page may open from a link.
+
+    A path, or any name that is not one of :func:`list_lectures`, raises ``LectureError`` without
+    touching the file system beyond the shipped directory (a link must not reveal whether a file exists).
+    """
+    shipped = list_lectures()
+    if not isinstance(name, str) or name not in shipped:
+        raise LectureError([f"no shipped lecture called {str(name)[:40]!r}; shipped: {', '.join(shipped) or 'none'}"],
+                           "lecture")
+    return parse_lecture((LECTURES_DIR / f"{name}.json").read_text(encoding="utf-8"), name=name)
+
+
 def load_lecture(name_or_path) -> Lecture:
-    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path.
+    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path (a teacher's own).
+
+    A page opened from a link should use :func:`load_shipped_lecture` instead.
 
     Raises
     ------
