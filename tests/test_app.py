@@ -233,10 +233,11 @@ def test_numbers_table_agrees_with_show_and_optimal_json(query):
         assert _parse_count(d) == pytest.approx(row["tokens"], rel=5e-3)
         assert float(per) == pytest.approx(row["tokens_per_param"], rel=5e-3)
         assert (loss == "—") if row["loss"] is None else float(loss) == pytest.approx(row["loss"], abs=5e-4)
-        if "edit=" not in query or row["law"] != "besiroglu2024":
-            alone = json.loads(subprocess.run([*cli, "optimal", "--law", row["law"], "--flops", str(row["flops"]),
-                                               "--json"], capture_output=True, text=True, check=True).stdout)
-            assert alone == row
+        if "edit=" not in query or row["key"] != "besiroglu2024":
+            alone = json.loads(subprocess.run([*cli, "optimal", "--law", row["key"], "--flops",
+                                               str(row["training_flops"]), "--json"], capture_output=True, text=True,
+                                              check=True).stdout)["rows"]
+            assert alone == [row]
 
 
 def test_empty_law_selection_says_what_to_do():

@@ -145,8 +145,8 @@ def test_cli_models_json():
     assert out.returncode == 0, out.stderr
     records = {r["name"]: r for r in json.loads(out.stdout)}
     assert set(records["Gopher"]) == {"name", "params", "active_params", "tokens", "flops", "tokens_per_param",
-                                      "d_over_d_opt", "efficiency", "status", "not_plotted", "caveats", "source",
-                                      "benchmarks"}
+                                      "d_over_d_opt", "efficiency", "status", "not_plotted", "extrapolated",
+                                      "caveats", "source", "benchmarks"}
     assert records["Gopher"]["benchmarks"] is None  # not in Ruan et al.'s table (issue 21)
     assert records["Gopher"]["status"] == UNDERTRAINED
     assert records["Gopher"]["caveats"] == []  # dense, trained from scratch, one pass (Rae et al. 2021)

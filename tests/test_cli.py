@@ -1,23 +1,50 @@
-"""The CLI, run as a user runs it: a subprocess, stdout/stderr and the exit status."""
+"""The CLI in-process (``main(argv)``: stdout, stderr, exit status), with a few subprocess smoke tests."""
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from scaling_explorer.cli import main
+
 
 def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(args))
+    return SimpleNamespace(returncode=status, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def run_process(*args):
     return subprocess.run([sys.executable, "-m", "scaling_explorer", *args], capture_output=True, text=True)
+
+
+def row_of(*args):
+    """The one law's row of a readout command's JSON."""
+    out = run(*args, "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)["rows"]
+    return row
+
+
+def test_smoke_as_a_user_runs_it():
+    out = run_process("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["rows"][0]["key"] == "besiroglu2024"
+    bad = run_process("optimal", "--law", "gpt5", "--flops", "1e21")
+    assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
+    assert run_process("--help").returncode == 0
 
 
 def test_optimal_json_matches_reference():
     out = run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--json")
+    out.stdout = json.dumps(json.loads(out.stdout)["rows"][0])
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
-    assert set(record) == {"law", "flops", "params", "tokens", "tokens_per_param", "loss", "params_meaning",
-                           "extrapolated", "fitted_flops"}
     assert record["extrapolated"] is True and record["fitted_flops"] == [1.4e18, 1.3e22]  # Epoch's Figure 4 span
     assert record["params"] == pytest.approx(7.23e10, rel=5e-3)  # reference A2 derived table
     assert record["tokens"] == pytest.approx(1.33e12, rel=5e-3)
@@ -25,16 +52,16 @@ def test_optimal_json_matches_reference():
 
 
 def test_optimal_allocation_law_has_null_loss():
-    record = json.loads(run("optimal", "--law", "hoffmann2022-approach1", "--flops", "1.21e20", "--json").stdout)
+    record = row_of("optimal", "--law", "hoffmann2022-approach1", "--flops", "1.21e20")
     assert record["loss"] is None
     assert record["params"] == pytest.approx(1e9, rel=0.025)  # Table 3 row: 1B at 1.21e20 FLOPs
 
 
 def test_loss_json():
-    record = json.loads(run("loss", "--law", "hoffmann2022-approach3", "--params", "70e9", "--tokens",
-                            "1.4e12", "--json").stdout)
-    assert record["flops"] == pytest.approx(5.88e23)
-    assert record["loss"] == pytest.approx(1.69 + 406.4 / 70e9**0.34 + 410.7 / 1.4e12**0.28)
+    # reference.md A5: Sardana et al.'s code, L(70e9, 1e12) = 1.9473; 6 x 70e9 x 1e12 = 4.2e23 FLOPs.
+    record = json.loads(run("loss", "--law", "sardana2024", "--params", "70e9", "--tokens", "1e12", "--json").stdout)
+    assert record["flops"] == pytest.approx(4.2e23, rel=1e-12)
+    assert record["loss"] == pytest.approx(1.9473, abs=5e-5)
 
 
 def test_laws_lists_presets_with_citations():
@@ -56,6 +83,8 @@ def test_laws_lists_presets_with_citations():
     ["optimal", "--law", "besiroglu2024", "--flops", "nan"],
     ["optimal", "--law", "besiroglu2024", "--flops", "lots"],
     ["optimal", "--law", "besiroglu2024"],
+    ["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--budget", "1e22"],
+    ["target", "--law", "besiroglu2024"],
     ["loss", "--law", "hoffmann2022-approach1", "--params", "1e9", "--tokens", "1e10"],
     ["loss", "--law", "kaplan2020", "--params", "inf", "--tokens", "1e10"],
     ["frobnicate"],
@@ -158,14 +187,11 @@ def test_optimal_text_notes_an_extrapolation_and_not_inside_the_range():
                                    "laws=besiroglu2024&edit=besiroglu2024:alpha:0.4&budget=1e21"])
 def test_show_json_equals_optimal_for_each_law(query):
     shown = json.loads(run("show", "--scenario", query, "--json").stdout)
-    edited = "edit=" in query
     for row in shown["rows"]:
-        assert set(row) >= {"law", "params", "tokens", "tokens_per_param", "loss", "extrapolated"}
-        if edited:  # optimal knows no edits: the edited law's N must differ from the preset's
-            alone = json.loads(run("optimal", "--law", row["law"], "--flops", str(row["flops"]), "--json").stdout)
-            assert alone["params"] != pytest.approx(row["params"], rel=1e-3)
-            continue
-        alone = json.loads(run("optimal", "--law", row["law"], "--flops", str(row["flops"]), "--json").stdout)
+        assert set(row) >= {"key", "params", "tokens", "tokens_per_param", "loss", "extrapolated", "warnings"}
+        # optimal takes the same flags: the edit reaches it too
+        edit = ["--edit", "besiroglu2024:alpha:0.4"] if "edit=" in query else []
+        alone = row_of("optimal", "--law", row["key"], "--flops", str(shown["budget"]["flops"]), *edit)
         assert alone == row
 
 
@@ -190,22 +216,24 @@ def test_optimal_param_count_flop_model_and_flatness():
     from scaling_explorer.laws import get_law
     from scaling_explorer.reexpress import reexpress
 
-    out = run("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--param-count", "non-embedding",
-              "--flatness", "0.01", "--json")
-    assert out.returncode == 0, out.stderr
-    record = json.loads(out.stdout)
+    record = row_of("optimal", "--law", "besiroglu2024", "--flops", "5.76e23", "--param-count", "non-embedding",
+                    "--flatness", "0.01")
     assert record["params_meaning"] == "non-embedding"
     law = reexpress(get_law("besiroglu2024"), "non-embedding")
     flat = flat_optimum(law, 5.76e23, 0.01)
-    assert record["params_range"] == pytest.approx([float(flat.params_low), float(flat.params_high)])
-    assert record["tokens_range"] == pytest.approx([float(flat.tokens_low), float(flat.tokens_high)])
+    extra = record["extras"]["flat_range"]
+    assert [extra["params_low"], extra["params_high"]] == pytest.approx([float(flat.params_low),
+                                                                         float(flat.params_high)])
+    assert [extra["tokens_low"], extra["tokens_high"]] == pytest.approx([float(flat.tokens_low),
+                                                                         float(flat.tokens_high)])
     assert 6 * record["params"] * record["tokens"] == pytest.approx(5.76e23)  # Kaplan's 6 N_nonemb D
-    kaplan = json.loads(run("optimal", "--law", "kaplan2020", "--flops", "1e21", "--param-count", "total",
-                            "--flop-model", "chinchilla", "--json").stdout)
+    kaplan = row_of("optimal", "--law", "kaplan2020", "--flops", "1e21", "--param-count", "total",
+                    "--flop-model", "chinchilla")
     assert kaplan["params_meaning"] == "total" and kaplan["flop_model"] == "chinchilla"
-    assert "params_range" not in kaplan
+    assert "flat_range" not in kaplan["extras"]
     text = run("optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flatness", "0.01")
-    assert text.returncode == 0 and "within 1.00% of the optimal loss" in text.stdout
+    assert text.returncode == 0 and "near-optimal range: tolerance 0.01" in text.stdout
+    assert "counted as 6ND" in text.stdout
 
 
 def test_exponent_reproduces_a_kaplan_like_slope_from_epochs_law():
@@ -222,7 +250,8 @@ def test_exponent_reproduces_a_kaplan_like_slope_from_epochs_law():
 @pytest.mark.parametrize("args, message", [
     (["exponent", "--law", "besiroglu2024", "--from", "1e20", "--to", "1e19"], "--to"),
     (["exponent", "--law", "besiroglu2024", "--from", "1e20"], "--to"),
-    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flatness", "3"], "flat"),
+    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flatness", "3"], "--flatness"),
+    (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flat", "3"], "--flat:"),
     (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--flop-model", "7ND"], "--flop-model"),
     (["optimal", "--law", "besiroglu2024", "--flops", "1e21", "--param-count", "some"], "--param-count"),
 ])
@@ -230,3 +259,84 @@ def test_convention_options_reject_bad_input_in_one_line(args, message):
     out = run(*args)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr
+
+
+# -- one JSON shape, every key a flag, extrapolation flagged ------------------------------------------
+SCHEMA = json.loads((__import__("pathlib").Path(__file__).parents[1] / "docs" / "readout.schema.json").read_text())
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "--json"],
+    ["show", "--json", "--serve", "1e13", "--unique", "2e11", "--target", "2.0", "--flat", "0.01",
+     "--laws", "besiroglu2024,kaplan2020,hoffmann2022-approach1,muennighoff2023"],
+    ["optimal", "--law", "muennighoff2023", "--flops", "1e22", "--unique-tokens", "25e9", "--json"],
+    ["target", "--law", "sardana2024", "--loss", "1.947", "--inference-tokens", "2e12", "--json"],
+])
+def test_readout_json_follows_the_schema(args):
+    import jsonschema  # comes with nbformat (the test extra); no new dependency
+
+    from scaling_explorer import Scenario, evaluate
+
+    out = run(*args)
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    jsonschema.validate(record, SCHEMA)
+    # show --json, Readout.to_dict() and target --json are one shape
+    assert record == json.loads(json.dumps(evaluate(Scenario.from_query(record["scenario"])).to_dict()))
+
+
+def test_every_query_key_is_a_flag_of_every_computing_command():
+    from scaling_explorer.cli import build_parser
+    from scaling_explorer.scenario import FIELDS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in ("show", "optimal", "target", "exponent", "loss", "models"):
+        options = sub.choices[name]._option_string_actions
+        assert {f"--{c.key}" for c in FIELDS.values()} <= set(options), name
+
+
+def test_optimal_with_demand_keeps_param_count_flop_model_and_flatness():
+    # Issue 18: with --inference-tokens these three were dropped silently.
+    row = row_of("show", "--law", "besiroglu2024", "--flops", "1e24", "--inference-tokens", "1e12",
+                 "--param-count", "non-embedding", "--flop-model", "chinchilla", "--flatness", "0.01")
+    assert row["params_meaning"] == "non-embedding" and row["flop_model"] == "chinchilla"
+    assert "flat_range" in row["extras"]
+    plain = row_of("optimal", "--law", "besiroglu2024", "--flops", "1e24", "--inference-tokens", "1e12")
+    assert plain["params_meaning"] == "total" and plain["flop_model"] == "6ND" and plain["total_flops"] > 1e24
+
+
+def test_flags_override_the_scenario_and_errors_name_the_flag_as_typed():
+    row = row_of("show", "--scenario", "budget=1e22&laws=besiroglu2024", "--budget", "1e23")
+    assert row["training_flops"] == pytest.approx(1e23)
+    out = run("show", "--serve", "lots")
+    assert out.returncode == 2 and out.stderr.startswith("scaling-explorer: error: --serve:")
+    out = run("show", "--inference-tokens", "-5")
+    assert out.returncode == 2 and "--inference-tokens:" in out.stderr
+    out = run("show", "--law", "kaplan2020", "--laws", "besiroglu2024")  # never one silently over the other
+    assert out.returncode == 2 and "--law and --laws" in out.stderr
+
+
+def test_loss_flags_extrapolation_past_the_fitted_span():
+    # Issue 20: 1e12 parameters is ~60x past the largest model Epoch fitted on (16B, Hoffmann abstract).
+    far = json.loads(run("loss", "--law", "besiroglu2024", "--params", "1e12", "--tokens", "1e14", "--json").stdout)
+    assert far["extrapolated"] is True and 1e12 / far["fitted_params"][1] > 50
+    near = json.loads(run("loss", "--law", "besiroglu2024", "--params", "1e9", "--tokens", "2e10", "--json").stdout)
+    assert near["extrapolated"] is False
+    assert "extrapolation" in run("loss", "--law", "besiroglu2024", "--params", "1e12", "--tokens", "1e14").stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["show"], ["optimal", "--law", "besiroglu2024", "--flops", "1e21"],
+    ["target", "--law", "besiroglu2024", "--loss", "2.1"],
+    ["exponent", "--law", "besiroglu2024", "--from", "1e18", "--to", "1e22"],
+    ["loss", "--law", "kaplan2020", "--params", "1e9", "--tokens", "2e10"],
+    ["models", "--law", "besiroglu2024"],
+])
+def test_every_computing_commands_json_carries_extrapolated(args):
+    record = json.loads(run(*args, "--json").stdout)
+    for item in record["rows"] if isinstance(record, dict) and "rows" in record else (
+            record if isinstance(record, list) else [record]):
+        assert isinstance(item["extrapolated"], bool)
+    if "rows" in record:
+        for row in record["rows"]:
+            assert isinstance(row.get("compute_optimal", row)["extrapolated"], bool)

@@ -309,3 +309,12 @@ def test_porian_steps_are_the_published_sequence():
     assert set(load_porian_steps(dataset=None, sequence=None)["dataset"]) == {"RefinedWeb", "OpenWebText2"}
     with pytest.raises(ValueError, match="dataset"):
         load_porian_steps(dataset="C4")
+
+
+def test_conventions_is_the_three_modules_by_idea():
+    from scaling_explorer import conventions, counting, flops, porian
+
+    assert conventions.ParamCount is counting.ParamCount
+    assert conventions.non_embedding_counts is counting.non_embedding_counts
+    assert conventions.FLOP_MODELS is flops.FLOP_MODELS and conventions.SIX_ND is flops.SIX_ND
+    assert conventions.load_porian_steps is porian.load_porian_steps

@@ -282,3 +282,30 @@ def test_panel_refuses_a_step_out_of_range(panel, lecture):
     with pytest.raises(lec.LectureError, match="steps 1 to 10"):
         panel.goto(10)
     assert panel.step == 4 and panel.state.scenario == lec.step_scenario(lecture, 4)
+
+
+def test_a_step_never_resets_presentation_mode(lecture):
+    page = Scenario(present=True, hide=("labels",))
+    for i, step in enumerate(lecture.steps):
+        moved = lec.step_scenario(lecture, i, view_from=page)
+        assert moved.present  # today's tree: every step opened presentation mode off
+        fresh = lec.step_scenario(lecture, i)
+        assert moved.replace(present=False, hide=fresh.hide) == fresh  # nothing else carried over
+        # A step with a "show" list sets the layers; one without keeps the viewer's.
+        assert moved.hide == (fresh.hide if step.show is not None else ("labels",))
+        assert lec.question_scenario(lecture, i, view_from=page).present
+
+
+def test_a_link_opens_only_shipped_lectures(tmp_path):
+    # Issue 18: ?lecture=<absolute path> made the public page read any JSON file the kernel could read.
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"title": "t", "steps": [{"title": "s", "text": "x"}]}')
+    messages = {}
+    for name in (str(secret), "../../etc/passwd", "scaling-laws.json", str(tmp_path / "missing.json")):
+        with pytest.raises(lec.LectureError) as info:
+            lec.load_shipped_lecture(name)
+        assert "no shipped lecture" in str(info.value), name
+        messages[name] = str(info.value).replace(repr(name[:40]), "NAME")
+    # an existing file and a missing one get the same answer: a link cannot probe the file system
+    assert messages[str(secret)] == messages[str(tmp_path / "missing.json")]
+    assert lec.load_shipped_lecture("scaling-laws") == lec.load_lecture("scaling-laws")

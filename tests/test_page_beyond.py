@@ -146,8 +146,9 @@ def test_target_loss_rows_and_bad_entries_are_messages(app):
         assert app.state.scenario == before
     c.target.value = "1.9"  # a good entry clears the message
     assert c.target_message.value == "" and app.state.scenario.target_loss == 1.9
-    c.target.value = "1.0"  # below E: the law cannot reach it, and the table says so
-    assert "out of this law&#x27;s reach" in app.numbers.widget.value
+    c.target.value = "1.0"  # at or below the surface law's E (1.8172): refused beside the control, never computed
+    assert "se-error" in c.target_message.value and "irreducible" in c.target_message.value
+    assert app.state.scenario.target_loss == 1.9
 
 
 def test_read_back_never_writes_the_state(app):

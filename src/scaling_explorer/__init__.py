@@ -5,8 +5,10 @@ Every user choice is a :class:`Scenario`; :func:`evaluate` turns it into every n
 """
 
 from .compute import HARDWARE, gpu_hours, to_pf_days, training_cost_usd, training_flops
-from .conventions import SIX_ND, FlopModel, ParamCount
-from .laws import PRESETS, AllocationLaw, KaplanLaw, Law, ParametricLaw, get_law, law_keys, register_law
+from .counting import ParamCount
+from .flops import SIX_ND, FlopModel
+from .laws import AllocationLaw, KaplanLaw, Law, ParametricLaw
+from .presets import PRESETS, get_law, law_keys, register_law
 from .readout import Readout, evaluate
 from .scenario import Scenario, ScenarioError
 

@@ -1,3 +1,5 @@
+"""``python -m scaling_explorer``: the CLI."""
+
 import sys
 
 from .cli import main

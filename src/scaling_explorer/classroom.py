@@ -36,6 +36,7 @@ class TemporaryAuthenticator(Authenticator):
         return True
 
     async def authenticate(self, handler, data=None):
+        """Admit anyone as a fresh visitor name."""
         return {"name": f"visitor-{secrets.token_hex(3)}"}
 
 
@@ -43,6 +44,7 @@ class ClassroomAuthorizer(Authorizer):
     """Allow reading and the kernel websocket; refuse every write, API kernel start, terminal and shutdown."""
 
     def is_authorized(self, handler, user, action, resource):
+        """Allow ``read`` and the kernel websocket, nothing else."""
         if action == "read":
             return True
         # "execute" on kernels is the websocket the page talks to its kernel over; which messages

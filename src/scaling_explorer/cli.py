@@ -1,22 +1,54 @@
 """Command line: ``scaling-explorer laws | show | optimal | target | exponent | loss | models | fit | serve``.
 
+Every command that computes takes every Scenario query key as a flag (``--budget``, ``--serve``,
+``--count``, ``--flop``, ``--flat``, ``--unique``, ``--target``, ...; generated from the declarations
+in :mod:`scaling_explorer.scenario`), plus ``--scenario QUERY`` as a base the flags override. The
+values are parsed through :meth:`Scenario.from_query`, so no command can drop one. Old spellings
+stay as aliases (``--flops``, ``--inference-tokens``, ``--unique-tokens``, ``--param-count``,
+``--flop-model``, ``--flatness``; ``target --loss``).
+
+``show``, ``optimal`` (``show`` for one law) and ``target`` (``show`` with a target loss) print a
+:class:`~scaling_explorer.readout.Readout`: ``--json`` is :meth:`Readout.to_dict` (one shape,
+``docs/readout.schema.json``), ``--csv`` its frame, and the text is the same flattened record.
+
+Adding a command
+----------------
+A command lives in its own module exposing ``register(subparsers)``, which adds its parser and
+sets its handler; name the module in :data:`COMMAND_MODULES` (one line)::
+
+    # scaling_explorer/downstream.py
+    def register(subparsers):
+        p = subparsers.add_parser("downstream", help="...")
+        cli.add_scenario_options(p)            # every query key as a flag, and --scenario
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(run=run)                # run(args) -> None; raise cli.CliError for bad input
+
+    def run(args):
+        scenario = cli.scenario_from_args(args)   # a validated Scenario
+        ...
+
 Bad input exits with status 2 and one readable line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
-from dataclasses import asdict
+from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from . import laws
-from .compute import to_pf_days, training_flops
+from . import laws, presets
 
 EXIT_USAGE = 2
+
+#: Modules whose ``register(subparsers)`` adds a command, in ``--help`` order. Another command is one
+#: more name here.
+COMMAND_MODULES: tuple[str, ...] = ("scaling_explorer.cli", "scaling_explorer.cli_downstream",
+                                    "scaling_explorer.cli_beyond_pretraining")
 
 
 class CliError(Exception):
@@ -40,31 +72,98 @@ def _number(text: str) -> float:
 
 
 def _law_name(text: str) -> str:
-    if text not in laws.law_keys():
-        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(laws.law_keys())}")
+    if text not in presets.law_keys():
+        raise argparse.ArgumentTypeError(f"unknown law {text!r}; choose one of {', '.join(presets.law_keys())}")
     return text
 
 
-def _scenario(text: str):
-    from .scenario import Scenario, ScenarioError
+# -- every query key as a flag ---------------------------------------------------------------------
+#: Old flag spellings kept working, by field name.
+FLAG_ALIASES = {"budget": ("--flops",), "inference_tokens": ("--inference-tokens",),
+                "unique_tokens": ("--unique-tokens",), "param_count": ("--param-count",),
+                "flop_model": ("--flop-model",), "flatness": ("--flatness",), "target_loss": ("--target-loss",),
+                "hardware": ("--hardware",), "architecture": ("--architecture",), "edits": ("--edits",)}
 
+
+class _QueryValue(argparse.Action):
+    """Store a flag's text with the spelling the user typed (an error names the flag as typed)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = dict(getattr(namespace, "query_flags", None) or {})
+        key = self.dest.removeprefix("q_")
+        if key in given:
+            raise CliError(f"{option_string}: given more than once")
+        given[key] = (values, option_string)
+        namespace.query_flags = given
+
+
+def add_scenario_options(parser: argparse.ArgumentParser, *, aliases: dict | None = None) -> None:
+    """Add ``--scenario QUERY`` and one flag per Scenario query key (with :data:`FLAG_ALIASES`) to ``parser``.
+
+    ``aliases`` adds command-specific spellings, {field name: ("--flag", ...)}.
+    """
+    from .scenario import FIELDS
+
+    group = parser.add_argument_group("scenario (every query key; see docs/api.md)")
+    group.add_argument("--scenario", default="", metavar="QUERY",
+                       help='a query string as in a link, e.g. "budget=1e24&laws=besiroglu2024"; flags override it')
+    for name, c in FIELDS.items():
+        flags = [f"--{c.key}", *FLAG_ALIASES.get(name, ()), *(aliases or {}).get(name, ())]
+        flags = [f for f in dict.fromkeys(flags) if f not in parser._option_string_actions]
+        group.add_argument(*flags, dest=f"q_{c.key}", action=_QueryValue, metavar=c.key.upper(),
+                           help=f"{c.doc}: {c.describe_range()}".replace("%", "%%"))
+    parser.set_defaults(query_flags={})
+
+
+def scenario_from_args(args, **fields) -> Scenario:  # noqa: F821  (imported lazily)
+    """The Scenario of ``--scenario`` with the flags over it (and ``fields``, by field name, over both)."""
+    from .scenario import Scenario, ScenarioError, query_key
+
+    pairs = dict(parse_qsl(getattr(args, "scenario", "") or "", keep_blank_values=True))
+    spelled = {}
+    for key, (text, option) in (getattr(args, "query_flags", None) or {}).items():
+        pairs[key] = text
+        spelled[key] = option
+    for name, value in fields.items():
+        pairs[query_key(name)] = value
     try:
-        return Scenario.from_query(text)
-    except ScenarioError as exc:  # argparse would replace a ValueError's message with its own
-        raise argparse.ArgumentTypeError(f"scenario {exc}") from None
+        return Scenario.from_query(urlencode(list(pairs.items())))
+    except ScenarioError as exc:
+        option = spelled.get(exc.field)
+        raise CliError(str(exc) if option is None else f"{option}{str(exc).removeprefix(exc.field)}") from None
 
 
-def _float(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
+def _law_scenario(args, **fields):
+    """The scenario of a one-law command: ``--law`` is shown and, with a loss, is the surface."""
+    if getattr(args, "law", None) is not None:
+        if _given(args, "laws"):
+            raise CliError("--law and --laws (or laws= in --scenario): give one")
+        fields["laws"] = args.law
+        if presets.get_law(args.law).has_loss and "surface" not in (args.query_flags or {}):
+            fields["surface"] = args.law
+    return scenario_from_args(args, **fields)
 
 
-def _require_finite(record: dict) -> dict:
-    """Refuse to print numbers that over- or underflowed (JSON has no Infinity, and 0 FLOPs is a lie)."""
-    bad = [k for k, v in record.items() if isinstance(v, float) and not (math.isfinite(v) and v > 0)]
-    if bad:
-        raise CliError(f"the result is outside floating-point range ({', '.join(bad)}); use less extreme inputs")
-    return record
+def _given(args, key: str) -> bool:
+    return key in (args.query_flags or {}) or key in dict(parse_qsl(args.scenario or ""))
+
+
+# -- output ----------------------------------------------------------------------------------------
+def _require_finite(value, path: str = "") -> None:
+    """Refuse to print numbers that over- or underflowed (JSON has no Infinity)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _require_finite(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _require_finite(v, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise CliError(f"the result is outside floating-point range ({path}); use less extreme inputs")
+
+
+def _print_json(record) -> None:
+    _require_finite(record)
+    print(json.dumps(record))
 
 
 def _print_table(rows: list[dict], columns: list[str]) -> None:
@@ -83,7 +182,8 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 def cmd_laws(args) -> None:
-    described = [{"key": key, **laws.describe(law)} for key, law in laws.PRESETS.items()]
+    """``laws``: the presets with their citations."""
+    described = [{"key": key, **laws.describe(law)} for key, law in presets.PRESETS.items()]
     if args.json:
         print(json.dumps(described, indent=2))
         return
@@ -91,144 +191,201 @@ def cmd_laws(args) -> None:
         print(f"{d['key']}: {d['name']}\n    {d['citation']}\n    N = {d['params_description']}")
 
 
-def _extrapolation_note(row) -> str:
-    if row.fitted_flops is None:
-        return (f"note: {row.key}'s source does not state the FLOPs it was fitted on; "
-                "treat this budget as an extrapolation")
-    low, high = row.fitted_flops
-    return f"note: {row.key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
+def _fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}" + (f" {unit}" if unit else "")
+    return str(value)
 
 
-def _row_record(row, C: float) -> dict:
-    record = {"law": row.key, "flops": C, "params": row.params, "tokens": row.tokens,
-              "tokens_per_param": row.tokens_per_param, "loss": row.loss, "params_meaning": row.params_meaning,
-              "extrapolated": row.extrapolated,
-              "fitted_flops": None if row.fitted_flops is None else list(row.fitted_flops)}
-    record.update(_convention_record(row))
-    return _require_finite(record)
+def print_readout(readout, *, heading: str | None = None) -> None:
+    """Print a Readout as text, the same flattened record as the JSON.
 
+    The budget with its FLOP model, one line per law (its answer), then per law the compute-optimal
+    allocation when the answer is another, every extra, the reasons and the warnings.
+    """
+    from .readout import EXTRAS, OPTIMUM_UNITS, row_record
 
-def _convention_record(row) -> dict:
-    """The FLOP model when it is not 6ND, and the near-optimal ranges where the scenario asked for them."""
-    out = {} if row.flop_model == "6ND" else {"flop_model": row.flop_model}
-    if row.params_range is not None:
-        out["params_range"], out["tokens_range"] = list(row.params_range), list(row.tokens_range)
-    return out
-
-
-def _conventions(args) -> dict:
-    """Scenario fields from ``--param-count``, ``--flop-model`` and ``--flatness`` (absent: defaults)."""
-    return {"param_count": getattr(args, "param_count", None) or "native",
-            "flop_model": getattr(args, "flop_model", None) or "6ND",
-            "flatness": getattr(args, "flatness", None)}
-
-
-def optimal_record(name: str, C: float) -> dict:
-    """The ``optimal`` command's JSON object for law ``name`` at ``C`` FLOPs (from ``evaluate``)."""
-    from .readout import evaluate
-    from .scenario import Scenario
-
-    return _row_record(evaluate(Scenario(budget=C, laws=(name,), model="")).rows[0], C)
-
-
-def cmd_optimal(args) -> None:
-    from .readout import evaluate
-    from .scenario import Scenario
-
-    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="", **_conventions(args))).rows[0]
-    record = _row_record(row, args.flops)
-    if args.json:
-        print(json.dumps(record))
+    b, s = readout.budget, readout.scenario
+    print(heading or f"budget {b.flops:.4g} FLOPs counted as {s.flop_model} = {b.pf_days:.4g} PF-days = "
+          f"{b.gpu_hours:.4g} {b.hardware} GPU-hours at {b.mfu:.0%} MFU, about ${b.cost_usd:,.0f} at "
+          f"${b.usd_per_gpu_hour:g}/GPU-hour")
+    records = [row_record(r) for r in readout.rows]
+    _require_finite(records)
+    if not records:
+        print("no laws shown (add some with --laws KEY,KEY)")
         return
-    law = laws.get_law(args.law)
-    if row.params_meaning != law.params_meaning.value:
-        from .reexpress import reexpress
+    for rec in records:
+        rec["law"] = rec["key"]
+    _print_table(records, ["law", "answer", "params", "tokens", "tokens_per_param", "loss", "params_meaning"])
+    for rec in records:
+        lines = []
+        if "compute_optimal" in rec:
+            co = rec["compute_optimal"]
+            lines.append(f"compute-optimal (training only, unconstrained): N {_fmt(co['params'])}  D "
+                         f"{_fmt(co['tokens'])}  loss {_fmt(co['loss'])}")
+        for name, values in rec["extras"].items():
+            extra = EXTRAS[name]
+            shown = "  ".join(f"{v.replace('_', ' ')} {_fmt(values[v], extra.units.get(v, ''))}"
+                              for v in extra.values if v in values and v not in ("extrapolated",))
+            lines.append(f"{extra.label}: {shown}")
+        lines += [f"not given: {r}" for r in dict.fromkeys(rec["reasons"].values())]
+        lines += [f"note: {w}" for w in rec["warnings"]]
+        if lines:
+            print(f"{rec['key']} ({OPTIMUM_UNITS['params']} counted as {rec['params_meaning']}):")
+            for line in lines:
+                print(f"  {line}")
 
-        law = reexpress(law, row.params_meaning)
-    loss = "n/a (allocation law)" if record["loss"] is None else f"{record['loss']:.4f} nats/token"
-    print(f"{law.name}: compute-optimal at {args.flops:.3g} FLOPs ({float(to_pf_days(args.flops)):.3g} PF-days)")
-    print(f"  N_opt            {record['params']:.4g} parameters ({law.params_meaning.description})")
-    print(f"  D_opt            {record['tokens']:.4g} tokens")
-    print(f"  tokens/param     {record['tokens_per_param']:.3g}")
-    print(f"  predicted loss   {loss}")
-    if row.flop_model != "6ND":
-        print(f"  FLOPs counted    {row.flop_model} (conventions.FLOP_MODELS)")
-    if row.params_range is not None:
-        print(f"  within {args.flatness:.2%} of the optimal loss: N {row.params_range[0]:.3g} to "
-              f"{row.params_range[1]:.3g}, D {row.tokens_range[0]:.3g} to {row.tokens_range[1]:.3g}")
-    if row.extrapolated:
-        print(_extrapolation_note(row))
 
-
-def cmd_exponent(args) -> None:
-    from .frontier import frontier_exponent
-    from .scenario import Scenario
-
-    if not args.to > args.from_:
-        raise CliError(f"--to ({args.to:g}) must be above --from ({args.from_:g})")
-    scenario = Scenario(laws=(args.law,), model="", **_conventions(args))  # the budget plays no part
-    law = scenario.law(args.law)
-    e = frontier_exponent(law, args.from_, args.to)
-    record = {"law": args.law, "from": e.C_from, "to": e.C_to, "params_meaning": law.params_meaning.value,
-              "flop_model": scenario.flop_model, "exponent": e.regression, "secant": e.secant,
-              "regression": e.regression, "local_min": e.local_min, "local_max": e.local_max}
-    if args.json:
-        print(json.dumps(record))
-        return
-    print(f"{law.name}, N counted as {law.params_meaning.value}: N_opt ∝ C^{e.regression:.3f} from "
-          f"{e.C_from:.3g} to {e.C_to:.3g} FLOPs (least squares over 100 budgets; secant {e.secant:.3f}; "
-          f"local exponent {e.local_min:.3f} to {e.local_max:.3f})")
+def _emit(readout, args, heading: str | None = None) -> None:
+    if getattr(args, "csv", False):
+        sys.stdout.write(readout.to_csv())
+    elif args.json:
+        _print_json(readout.to_dict())
+    else:
+        print_readout(readout, heading=heading)
 
 
 def cmd_show(args) -> None:
+    """``show``: every number of the scenario."""
     from .readout import evaluate
 
-    readout = evaluate(args.scenario)
-    if args.csv:
-        sys.stdout.write(readout.to_csv())
-        return
-    b = readout.budget
-    records = [_row_record(row, b.flops) | _beyond_row(row) for row in readout.rows]
-    if args.json:
-        print(json.dumps({**readout.to_dict(), "rows": records}))
-        return
-    print(f"budget {b.flops:.4g} FLOPs = {b.pf_days:.4g} PF-days = {b.gpu_hours:.4g} {b.hardware} GPU-hours "
-          f"at {b.mfu:.0%} MFU, about ${b.cost_usd:,.0f} at ${b.usd_per_gpu_hour:g}/GPU-hour")
-    if not records:
-        print("no laws shown (add some with laws=KEY,KEY)")
-        return
-    _print_table(records, ["law", "params", "tokens", "tokens_per_param", "loss", "params_meaning"])
+    _emit(evaluate(_law_scenario(args)), args)
+
+
+def cmd_optimal(args) -> None:
+    """``show`` for one law; a budget is required."""
+    from .readout import evaluate
+
+    if not _given(args, "budget"):
+        raise CliError("the following arguments are required: --budget (or --flops)")
+    readout = evaluate(_law_scenario(args))
+    _refuse_reasons(readout)  # one law asked for: an option it cannot take is an error, not a footnote
+    _emit(readout, args)
+
+
+def cmd_target(args) -> None:
+    """``show`` for one law with a target loss: the cheapest model reaching it (over the lifetime with demand)."""
+    from .readout import evaluate
+
+    if not _given(args, "target"):
+        raise CliError("the following arguments are required: --loss (or --target)")
+    readout = evaluate(_law_scenario(args))
+    _refuse_reasons(readout)
+    row, s = readout.rows[0], readout.scenario
+    served = f", serving {s.inference_tokens:.3g} tokens" if s.inference_tokens else ""
+    _emit(readout, args, heading=f"{row.name}: reaching loss {s.target_loss:g} nats/token{served} "
+                                 f"(FLOPs counted as {s.flop_model})")
+
+
+def _refuse_reasons(readout) -> None:
     for row in readout.rows:
-        if row.extrapolated:
-            print(_extrapolation_note(row))
+        if row.reasons:
+            raise CliError(f"{row.key}: " + "; ".join(row.notes))
+
+
+def cmd_exponent(args) -> None:
+    """``exponent``: the frontier's exponent over a range of budgets."""
+    from .frontier import frontier_exponent
+
+    if not args.to > args.from_:
+        raise CliError(f"--to ({args.to:g}) must be above --from ({args.from_:g})")
+    scenario = _law_scenario(args)  # the budget plays no part
+    law = scenario.law(args.law)
+    e = frontier_exponent(law, args.from_, args.to)
+    fitted = law.fitted_range
+    extrapolated = bool(fitted is not None and not np.all(fitted.contains_flops([e.C_from, e.C_to])))
+    record = {"law": args.law, "from": e.C_from, "to": e.C_to, "params_meaning": law.params_meaning.value,
+              "flop_model": scenario.flop_model, "exponent": e.regression, "secant": e.secant,
+              "regression": e.regression, "local_min": e.local_min, "local_max": e.local_max,
+              "extrapolated": extrapolated}
+    if args.json:
+        _print_json(record)
+        return
+    print(f"{law.name}, N counted as {law.params_meaning.value}, FLOPs counted as {scenario.flop_model}: "
+          f"N_opt ∝ C^{e.regression:.3f} from {e.C_from:.3g} to {e.C_to:.3g} FLOPs (least squares over 100 budgets; "
+          f"secant {e.secant:.3f}; local exponent {e.local_min:.3f} to {e.local_max:.3f})")
+    if extrapolated:
+        print("note: the range reaches outside the FLOPs the law was fitted on; the exponent there is an "
+              "extrapolation")
 
 
 def cmd_loss(args) -> None:
-    law = laws.get_law(args.law)
+    """Loss at N parameters and D tokens under the scenario's law (edits, count, FLOP model, unique tokens)."""
+    from .wrappers import DataConstrained, FineGrainedMoELaw
+
+    scenario = _law_scenario(args)
+    law = scenario.law(args.law)
     if not law.has_loss:
         raise CliError(f"{args.law} is an allocation law without a loss; use one of "
-                       + ", ".join(k for k, v in laws.PRESETS.items() if v.has_loss))
-    record = {
-        "law": args.law,
-        "params": args.params,
-        "tokens": args.tokens,
-        "flops": float(training_flops(args.params, args.tokens)),
-        "loss": float(law.loss(args.params, args.tokens)),
-    }
+                       + ", ".join(k for k, v in presets.PRESETS.items() if v.has_loss))
+    moe = isinstance(law, FineGrainedMoELaw)
+    if args.granularity is not None:
+        if not moe:
+            raise CliError(f"--granularity needs a fine-grained MoE law (krajewski2024); {args.law} has no experts")
+        law = law.at_granularity(args.granularity)
+    fitted = law.fitted_range
+    N, D, U = args.params, args.tokens, scenario.unique_tokens
+    if U is not None:
+        law = DataConstrained(law, U)  # NotApplicable (exit 2) for non-Chinchilla-form laws
+    record = {"law": args.law, "params": N, "tokens": D, "params_meaning": law.params_meaning.value,
+              "flop_model": scenario.flop_model, "flops": float(law.flop_model.flops(N, D)),
+              "loss": float(law.loss(N, D)),
+              # outside the N and D the law was fitted on (an unknown span counts as outside)
+              "extrapolated": bool(fitted is not None and not fitted.contains(N, D)),
+              "fitted_params": None if fitted is None else list(fitted.params),
+              "fitted_tokens": None if fitted is None else list(fitted.tokens)}
+    if U is not None:
+        record |= {"unique_tokens": U, "epochs": D / U}
+    if moe:
+        record |= {"granularity": law.granularity, "active_params": float(law.active_params(N))}
+    record = {k: (None if isinstance(v, list) and not all(map(math.isfinite, v)) else v) for k, v in record.items()}
     _require_finite(record)
+    if not (record["flops"] > 0 and record["loss"] > 0):
+        raise CliError("the result is outside floating-point range; use less extreme inputs")
     if args.json:
-        print(json.dumps(record))
-    else:
-        print(f"{law.name}: N = {args.params:.4g}, D = {args.tokens:.4g} -> "
-              f"C = {record['flops']:.4g} FLOPs, loss = {record['loss']:.4f} nats/token")
+        _print_json(record)
+        return
+    extra = f", {record['epochs']:.3g} epochs over {U:.4g} unique tokens" if U is not None else ""
+    if moe:
+        extra += f", granularity {law.granularity:g}, {record['active_params']:.4g} active parameters"
+    print(f"{law.name}: N = {N:.4g}, D = {D:.4g}{extra} -> C = {record['flops']:.4g} FLOPs "
+          f"(counted as {scenario.flop_model}), loss = {record['loss']:.4f} nats/token")
+    if record["extrapolated"]:
+        print(f"note: N = {N:.3g}, D = {D:.3g} lie outside what {args.law} was fitted on "
+              f"(N {_span(record['fitted_params'])}, D {_span(record['fitted_tokens'])}): an extrapolation")
+
+
+def _span(span) -> str:
+    return "unknown" if span is None else f"{span[0]:.2g} to {span[1]:.2g}"
 
 
 def cmd_models(args) -> None:
-    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, load_models
+    """``models``: the catalog judged by one law under the scenario."""
+    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, classify_at_demand, load_models
 
-    law = laws.get_law(args.law)
-    table = classify(load_models(args.file), law)
-    table, columns = _models_at_demand(table, law, args, CLI_COLUMNS)
+    scenario = _law_scenario(args)
+    key = args.law or scenario.surface
+    law = scenario.law(key)
+    band = (1 / scenario.band, scenario.band)
+    table = classify(load_models(args.file), law, near_optimal_band=band)
+    columns = list(CLI_COLUMNS)
+    if _given(args, "serve"):
+        table = classify_at_demand(table, law, scenario.inference_tokens, band)  # NotApplicable: exit 2
+        table["status_training"] = table["status"]
+        table["status"] = table["status_at_demand"]
+        columns[columns.index("status"):columns.index("status") + 1] = [
+            "break_even_inference_tokens", "d_over_d_opt_at_demand", "status", "status_training"]
+    fitted = law.fitted_range
+    placed = table["not_plotted"] == ""
+    table["extrapolated"] = False
+    if fitted is not None:
+        table.loc[placed, "extrapolated"] = ~fitted.contains(table.loc[placed, "compute_params"].to_numpy(float),
+                                                             table.loc[placed, "tokens"].to_numpy(float))
+    columns.insert(columns.index("caveats"), "extrapolated")
     if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())
         print(f"note: {law.name} counts non-embedding parameters; N and its FLOP count ({law.flop_model.name}) use the "
@@ -238,10 +395,10 @@ def cmd_models(args) -> None:
     if args.json:
         from .downstream.observational import benchmarks  # observed scores (Ruan et al. 2024); None if unobserved
 
-        print(json.dumps([{**r, "benchmarks": benchmarks(r["name"])} for r in records]))
+        _print_json([{**r, "benchmarks": benchmarks(r["name"])} for r in records])
         return
-    print(f"flops = training FLOPs by {law.flop_model.name}; efficiency = compute the optimal allocation needs "
-          "for the same loss / flops")
+    print(f"judged by {law.name}; flops = training FLOPs by {law.flop_model.name}; efficiency = compute the optimal "
+          "allocation needs for the same loss / flops")
     for r in records:
         r["caveats"] = "; ".join(r["caveats"])
     _print_table(records, [c for c in columns if c not in ("source", "not_plotted")])
@@ -251,6 +408,7 @@ def cmd_models(args) -> None:
 
 
 def cmd_fit(args) -> None:
+    """``fit``: a law fitted to the user's runs."""
     from .fit import NotIdentifiedError
 
     try:
@@ -279,6 +437,11 @@ def _fit(args) -> None:
 
 
 def cmd_serve(args) -> None:
+    """``serve``: the page on 127.0.0.1 (needs the app extra)."""
+    import importlib.util
+
+    if importlib.util.find_spec("voila") is None or importlib.util.find_spec("ipywidgets") is None:
+        raise CliError("serving the page needs the widget stack: pip install 'scaling-explorer[app]'")
     from .serve import serve
 
     status = serve(port=args.port, pool_size=args.pool_size)
@@ -286,60 +449,50 @@ def cmd_serve(args) -> None:
         raise CliError(f"voila exited with status {status} (see its messages above)")
 
 
-def _add_convention_options(p) -> None:
-    from .conventions import FLOP_MODELS
-
-    p.add_argument("--param-count", choices=["total", "non-embedding"], default=None,
-                   help="re-count every law's N this way (default: each law's own; non-embedding budgets "
-                        "are Kaplan's 6 N_nonemb D)")
-    p.add_argument("--flop-model", choices=list(FLOP_MODELS), default=None,
-                   help="how training FLOPs are counted (default 6ND)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="scaling-explorer", description="Compute-optimal scaling laws for language models.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def register(sub) -> None:
+    """The built-in commands."""
     p = sub.add_parser("laws", help="list the laws and their citations")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_laws)
 
-    p = sub.add_parser("show", help="every number of a scenario (the page's query string)")
-    p.add_argument("--scenario", type=_scenario, default="",
-                   help='query string, e.g. "budget=1e24&laws=besiroglu2024,kaplan2020" (keys: see the README)')
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true")
-    out.add_argument("--csv", action="store_true")
-    p.set_defaults(run=cmd_show)
+    def readout_command(name: str, help: str, run, aliases: dict | None = None, law_required: bool = False):
+        p = sub.add_parser(name, help=help)
+        p.add_argument("--law", type=_law_name, required=law_required, help="show this law alone")
+        out = p.add_mutually_exclusive_group()
+        out.add_argument("--json", action="store_true", help="the Readout's JSON (docs/readout.schema.json)")
+        out.add_argument("--csv", action="store_true")
+        add_scenario_options(p, aliases=aliases)
+        p.set_defaults(run=run)
 
-    p = sub.add_parser("optimal", help="compute-optimal N and D for a budget")
-    p.add_argument("--law", type=_law_name, required=True)
-    p.add_argument("--flops", type=_number, required=True, help="training compute in FLOPs, e.g. 5.76e23")
-    p.add_argument("--json", action="store_true")
-    _add_convention_options(p)
-    p.add_argument("--flatness", type=_number, default=None, metavar="TOL",
-                   help="also give the N and D range within TOL of the optimal loss (0.01 = 1%%)")
-    p.set_defaults(run=cmd_optimal)
+    readout_command("show", "every number of a scenario (the page's numbers)", cmd_show)
+    readout_command("optimal", "compute-optimal N and D for a budget: show for one law", cmd_optimal,
+                    law_required=True)
+    readout_command("target", "compute, N and D a law needs to reach a loss: show with a target", cmd_target,
+                    aliases={"target_loss": ("--loss",)}, law_required=True)
 
     p = sub.add_parser("exponent", help="the frontier's exponent a of N_opt ∝ C^a over a range of budgets")
     p.add_argument("--law", type=_law_name, required=True)
     p.add_argument("--from", dest="from_", type=_number, required=True, metavar="C1", help="lowest budget, FLOPs")
     p.add_argument("--to", type=_number, required=True, metavar="C2", help="highest budget, FLOPs")
     p.add_argument("--json", action="store_true")
-    _add_convention_options(p)
+    add_scenario_options(p)
     p.set_defaults(run=cmd_exponent)
 
     p = sub.add_parser("loss", help="predicted loss for N parameters and D tokens")
     p.add_argument("--law", type=_law_name, required=True)
     p.add_argument("--params", type=_number, required=True)
     p.add_argument("--tokens", type=_number, required=True)
+    p.add_argument("--granularity", type=_number, default=None, metavar="G",
+                   help="MoE granularity d_ff / d_expert (krajewski2024 only)")
     p.add_argument("--json", action="store_true")
+    add_scenario_options(p)
     p.set_defaults(run=cmd_loss)
 
     p = sub.add_parser("models", help="classify published models against a law")
-    p.add_argument("--law", type=_law_name, default="besiroglu2024")
+    p.add_argument("--law", type=_law_name, default=None, help="the law to judge by (default: the surface law)")
     p.add_argument("--file", default=None, help="your own CSV in the schema of data/models.csv")
     p.add_argument("--json", action="store_true")
+    add_scenario_options(p)
     p.set_defaults(run=cmd_models)
 
     p = sub.add_parser("fit", help="fit L = E + A/N^alpha + B/D^beta (Approach 3) or iso-FLOP profiles (Approach 2)")
@@ -357,174 +510,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--pool-size", type=int, default=0, help="preheated kernels (for a class)")
     p.set_defaults(run=cmd_serve)
-    _add_beyond_chinchilla(sub)
-    __import__("scaling_explorer.cli_beyond_pretraining", fromlist=["register"]).register(sub)  # distill exchange hyper
-    __import__("scaling_explorer.cli_downstream", fromlist=["register"]).register(sub)  # issue 21
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command: each module in :data:`COMMAND_MODULES` registers its own."""
+    parser = _Parser(prog="scaling-explorer", description="Compute-optimal scaling laws for language models.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
-
-
-# -- beyond Chinchilla: inference demand, unique-token budgets, target loss, granularity -------------
-def _tokens(text: str) -> float:
-    """Parse a token count that may be zero (no inference demand)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or a positive, finite number of tokens")
-    return value
-
-
-def _beyond_row(row) -> dict:
-    from .readout import _beyond_row as beyond
-
-    return beyond(row)
-
-
-def _refuse_notes(row) -> None:
-    """Options the law cannot use exit 2 naming why (the readout's notes for this row)."""
-    if row.notes:
-        raise CliError(f"{row.key}: " + "; ".join(row.notes))
-
-
-def cmd_optimal_beyond(args) -> None:
-    """``optimal`` with ``--inference-tokens`` and/or ``--unique-tokens``; plain ``optimal`` otherwise."""
-    T, U = args.inference_tokens, args.unique_tokens
-    if not T and U is None:
-        return cmd_optimal(args)
-    from .readout import evaluate
-    from .scenario import Scenario
-
-    row = evaluate(Scenario(budget=args.flops, laws=(args.law,), model="", inference_tokens=T or 0.0,
-                            unique_tokens=U)).rows[0]
-    _refuse_notes(row)
-    record = _row_record(row, args.flops) | {"inference_tokens": T or 0.0, "unique_tokens": U}
-    if T:
-        record |= {"total_flops": row.total_flops, "inference_aware": asdict(row.inference_aware)}
-    if U is not None:
-        record |= {"epochs": row.epochs, "data_constrained": asdict(row.data_constrained)}
-    if args.json:
-        print(json.dumps(record))
-        return
-    law = laws.get_law(args.law)
-    print(f"{law.name} at {args.flops:.3g} training FLOPs ({law.params_meaning.description})")
-    print(f"  training-only optimum   N {row.params:.4g}  D {row.tokens:.4g}  loss {_loss_text(row.loss)}")
-    if T:
-        ia = row.inference_aware
-        print(f"  serving {T:.3g} tokens: lifetime FLOPs {row.total_flops:.4g}")
-        print(f"  inference-aware, same loss   N {ia.params:.4g}  D {ia.tokens:.4g}  training FLOPs "
-              f"{ia.training_flops:.4g}  lifetime FLOPs {ia.total_flops:.4g} ({ia.total_flops / row.total_flops:.1%})")
-    if U is not None:
-        dc = row.data_constrained
-        print(f"  {U:.3g} unique tokens: training-only optimum repeats them {row.epochs:.3g} times")
-        print(f"  data-constrained optimum     N {dc.params:.4g}  D {dc.tokens:.4g}  epochs {dc.epochs:.3g}  "
-              f"loss {dc.loss:.4f}")
-    if row.extrapolated:
-        print(_extrapolation_note(row))
-
-
-def _loss_text(loss) -> str:
-    return "n/a (allocation law)" if loss is None else f"{loss:.4f}"
-
-
-def cmd_target(args) -> None:
-    """Compute, N and D a law needs to reach ``--loss`` (with ``--inference-tokens``: cheapest over the lifetime)."""
-    from .wrappers import for_loss
-
-    law = laws.get_law(args.law)
-    plain = for_loss(law, args.loss)
-    served = for_loss(law, args.loss, args.inference_tokens) if args.inference_tokens else None
-    record = _require_finite({"law": args.law, "loss": args.loss, "params": plain.params, "tokens": plain.tokens,
-                              "tokens_per_param": plain.tokens / plain.params, "flops": plain.training_flops,
-                              "params_meaning": law.params_meaning.value}) | {"inference_tokens": args.inference_tokens}
-    if served is not None:
-        record["total_flops"] = plain.training_flops + 2 * plain.params * args.inference_tokens
-        record["inference_aware"] = {"params": served.params, "tokens": served.tokens,
-                                     "tokens_per_param": served.tokens / served.params,
-                                     "flops": served.training_flops, "total_flops": served.total_flops}
-    if args.json:
-        print(json.dumps(record))
-        return
-    print(f"{law.name}: reaching loss {args.loss:g} nats/token ({law.params_meaning.description})")
-    print(f"  training-only   N {plain.params:.4g}  D {plain.tokens:.4g}  training FLOPs {plain.training_flops:.4g}")
-    if served is not None:
-        print(f"  serving {args.inference_tokens:.3g} tokens: that model's lifetime FLOPs {record['total_flops']:.4g}")
-        print(f"  inference-aware N {served.params:.4g}  D {served.tokens:.4g}  training FLOPs "
-              f"{served.training_flops:.4g}  lifetime FLOPs {served.total_flops:.4g} "
-              f"({served.total_flops / record['total_flops']:.1%})")
-
-
-def cmd_loss_beyond(args) -> None:
-    """``loss`` with ``--unique-tokens`` and/or ``--granularity`` (and every MoE law); plain ``loss`` otherwise."""
-    from .wrappers import DataConstrained, FineGrainedMoELaw
-
-    law = laws.get_law(args.law)
-    moe = isinstance(law, FineGrainedMoELaw)
-    if args.unique_tokens is None and args.granularity is None and not moe:
-        return cmd_loss(args)
-    if args.granularity is not None:
-        if not moe:
-            raise CliError(f"--granularity needs a fine-grained MoE law (krajewski2024); {args.law} has no experts")
-        law = law.at_granularity(args.granularity)
-    if args.unique_tokens is not None:
-        law = DataConstrained(law, args.unique_tokens)  # NotApplicable (exit 2) for non-Chinchilla-form laws
-    record = {"law": args.law, "params": args.params, "tokens": args.tokens,
-              "flops": float(law.flop_model.flops(args.params, args.tokens)),
-              "loss": float(law.loss(args.params, args.tokens))}
-    if args.unique_tokens is not None:
-        record |= {"unique_tokens": args.unique_tokens, "epochs": args.tokens / args.unique_tokens}
-    if moe:
-        record |= {"granularity": law.granularity, "active_params": float(law.active_params(args.params))}
-    _require_finite(record)
-    if args.json:
-        print(json.dumps(record))
-        return
-    extra = f", {record['epochs']:.3g} epochs over {args.unique_tokens:.4g} unique tokens" if "epochs" in record else ""
-    if moe:
-        extra += f", granularity {law.granularity:g}, {record['active_params']:.4g} active parameters"
-    print(f"{law.name}: N = {args.params:.4g}, D = {args.tokens:.4g}{extra} -> "
-          f"C = {record['flops']:.4g} FLOPs, loss = {record['loss']:.4f} nats/token")
-
-
-def _models_at_demand(table, law, args, columns):
-    """With ``--inference-tokens``: each model's break-even demand and standing at that demand."""
-    T = getattr(args, "inference_tokens", None)
-    if T is None:
-        return table, columns
-    from .catalog import classify_at_demand
-
-    table = classify_at_demand(table, law, T)  # NotApplicable (exit 2) for non-Chinchilla-form laws
-    return table, [*columns[:-1], "break_even_inference_tokens", "d_over_d_opt_at_demand", "status_at_demand",
-                   columns[-1]]
-
-
-def _add_beyond_chinchilla(sub) -> None:
-    """Options and the ``target`` command for inference demand, unique-token budgets and MoE granularity."""
-    p = sub.choices["optimal"]
-    p.add_argument("--inference-tokens", type=_tokens, default=0.0, metavar="T",
-                   help="lifetime inference tokens the model will serve (adds the inference-aware optimum)")
-    p.add_argument("--unique-tokens", type=_number, default=None, metavar="U",
-                   help="unique training tokens available (adds the data-constrained optimum)")
-    p.set_defaults(run=cmd_optimal_beyond)
-
-    p = sub.choices["loss"]
-    p.add_argument("--unique-tokens", type=_number, default=None, metavar="U",
-                   help="unique tokens the D training tokens are drawn from (Muennighoff et al. 2023)")
-    p.add_argument("--granularity", type=_number, default=None, metavar="G",
-                   help="MoE granularity d_ff / d_expert (krajewski2024 only)")
-    p.set_defaults(run=cmd_loss_beyond)
-
-    p = sub.choices["models"]
-    p.add_argument("--inference-tokens", type=_tokens, default=None, metavar="T",
-                   help="lifetime inference demand: adds break_even_inference_tokens and each model's standing at T")
-
-    p = sub.add_parser("target", help="compute, N and D a law needs to reach a loss")
-    p.add_argument("--law", type=_law_name, required=True)
-    p.add_argument("--loss", type=_number, required=True, help="target loss in nats per token")
-    p.add_argument("--inference-tokens", type=_tokens, default=0.0, metavar="T",
-                   help="lifetime inference tokens (adds the cheapest model over training plus inference)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,6 +68,7 @@ def distill_record(args) -> dict:
 
 
 def cmd_distill(args) -> None:
+    """``distill``: a student's distilled and supervised loss, and the FLOPs of the accounting."""
     from .distill import DISTILLATION_CAVEAT
 
     r = distill_record(args)
@@ -87,6 +88,7 @@ def cmd_distill(args) -> None:
 
 
 def cmd_exchange(args) -> None:
+    """``exchange``: how much more inference a smaller model may spend at equal FLOPs (Snell et al. §7)."""
     from .testtime import SNELL_FINDING, inference_multiplier
 
     record = _finite({"size_ratio": args.size_ratio, "inference_ratio": args.inference_ratio,
@@ -116,6 +118,7 @@ def hyper_record(args) -> dict:
 
 
 def cmd_hyper(args) -> None:
+    """``hyper``: learning rate and batch at (N, D) under Step Law and DeepSeek LLM's laws."""
     from .hyper import DEEPSEEK_HYPER, STEP_LAW
 
     r = hyper_record(args)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._checks import positive, positive_scalar
-from .conventions import SIX_ND
+from .flops import SIX_ND
 
-#: FLOPs per parameter per training token of the default FLOP model (6ND, conventions.SIX_ND).
+#: FLOPs per parameter per training token of the default FLOP model (6ND, flops.SIX_ND).
 FLOPS_PER_PARAM_TOKEN = SIX_ND.flops_per_param_token
 
 #: 1 PF-day = 1e15 FLOP/s x 86,400 s (Kaplan et al. 2020 §1.3).

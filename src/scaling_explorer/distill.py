@@ -20,7 +20,7 @@ cross-entropies with their tokenizer: not on the scale of the other laws' losses
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from ._checks import positive, positive_scalar
 from .conventions import SIX_ND, FlopModel, ParamCount
-from .laws import FittedRange, _check_coefficients, parametric_optimum
+from .laws import FittedRange, LawInfo, _check_coefficients, parametric_optimum
 
 BUSBRIDGE = (
     "Busbridge, Shidani, Weers, Ramapuram, Littwin & Webb 2025, Distillation Scaling Laws, ICML 2025, "
@@ -45,7 +45,7 @@ DISTILLATION_CAVEAT = (
 
 
 @dataclass(frozen=True)
-class GammaParametricLaw:
+class GammaParametricLaw(LawInfo):
     """Loss L(N, D) = E + (A / N**alpha + B / D**beta)**gamma (Busbridge et al. 2025, Eq. 1).
 
     gamma = 1 is Hoffmann et al.'s form. Because t**gamma is increasing, the iso-FLOP minimum under
@@ -67,18 +67,16 @@ class GammaParametricLaw:
     alpha: float
     beta: float
     gamma: float
-    name: str = "custom E + (A/N^α + B/D^β)^γ law"
-    citation: str = "user-defined coefficients"
-    params_meaning: ParamCount = ParamCount.NON_EMBEDDING
-    fitted_range: FittedRange | None = None
-    flop_model: FlopModel = SIX_ND
+    name: str = field(default="custom E + (A/N^α + B/D^β)^γ law", kw_only=True)
+    params_meaning: ParamCount = field(default=ParamCount.NON_EMBEDDING, kw_only=True)
+    flop_model: FlopModel = field(default=SIX_ND, kw_only=True)
     has_loss: ClassVar[bool] = True
     frontier_minimises_loss: ClassVar[bool] = True
     coefficients: ClassVar[tuple[str, ...]] = ("E", "A", "B", "alpha", "beta", "gamma")
 
     def __post_init__(self):
+        super().__post_init__()
         _check_coefficients(E=self.E, A=self.A, B=self.B, alpha=self.alpha, beta=self.beta, gamma=self.gamma)
-        object.__setattr__(self, "params_meaning", ParamCount(self.params_meaning))
 
     @property
     def a(self) -> float:
@@ -320,9 +318,9 @@ class Teacher:
 
     def __post_init__(self):
         object.__setattr__(self, "loss", positive_scalar("teacher loss", self.loss))
-        for field, label in (("params", "teacher parameters"), ("tokens", "teacher tokens")):
-            if getattr(self, field) is not None:
-                object.__setattr__(self, field, positive_scalar(label, getattr(self, field)))
+        for name, label in (("params", "teacher parameters"), ("tokens", "teacher tokens")):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, positive_scalar(label, getattr(self, name)))
 
     @classmethod
     def from_law(cls, params, tokens, law: GammaParametricLaw = BUSBRIDGE2025, name: str = "") -> Teacher:
@@ -333,10 +331,13 @@ class Teacher:
 
     @classmethod
     def from_catalog(cls, model: str, models=None, law: GammaParametricLaw = BUSBRIDGE2025) -> Teacher:
-        """A published model as teacher: its non-embedding parameters where published (else total or
-        active, see :func:`~scaling_explorer.catalog.compute_params`) and its training tokens, with
-        L_T from ``law``. The model was not trained on their data: its L_T is what the law predicts
-        for a model of that size and data, not a measured loss."""
+        """A published model as teacher, with L_T from ``law``.
+
+        Its non-embedding parameters where published (else total or active, see
+        :func:`~scaling_explorer.catalog.compute_params`) and its training tokens. The model was not
+        trained on their data: its L_T is what the law predicts for a model of that size and data,
+        not a measured loss.
+        """
         from .catalog import compute_params, load_models
 
         table = load_models() if models is None else models

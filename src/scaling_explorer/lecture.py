@@ -1,7 +1,7 @@
-"""Lectures: a guided sequence of scenarios, as data.
+r"""Lectures: a guided sequence of scenarios, as data.
 
 A lecture is a JSON file (shipped ones live in ``data/lectures/``, the package
-``scaling_explorer.data``) read into a frozen :class:`Lecture` of :class:`Step`\\ s. The page shows
+``scaling_explorer.data``) read into a frozen :class:`Lecture` of :class:`Step`\ s. The page shows
 one step at a time: its title and text, its sources, and the scenario it sets.
 
 How a step's scenario is built (absolute, never cumulative)
@@ -41,7 +41,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from .readout import LawRow, evaluate
-from .scenario import LAYERS, Scenario, ScenarioError
+from .scenario import LAYERS, VIEW_FIELDS, Scenario, ScenarioError, query_key
 
 #: Where shipped lectures live (``data/lectures/`` in the repository; package data in a wheel).
 LECTURES_DIR = files("scaling_explorer.data") / "lectures"
@@ -155,14 +155,20 @@ def _merge_queries(base: str, step: str) -> str:
     return urlencode(list(pairs.items()), safe=",:")
 
 
-def _build(base: str, step: Step) -> Scenario:
+def _build(base: str, step: Step, view_from: Scenario | None = None) -> Scenario:
     query = _merge_queries(base, step.scenario)
-    if "hide" in dict(parse_qsl(query, keep_blank_values=True)):
+    given = dict(parse_qsl(query, keep_blank_values=True))
+    if "hide" in given:
         raise ScenarioError("hide", "a lecture sets layers with the step's \"show\" list, not hide=")
     scenario = Scenario.from_query(query)
-    if step.show is None:
+    if step.show is not None:
+        scenario = scenario.replace(hide=tuple(layer for layer in LAYERS if layer not in step.show))
+    if view_from is None:
         return scenario
-    return scenario.replace(hide=tuple(layer for layer in LAYERS if layer not in step.show))
+    # The viewer's view preferences (presentation mode, ...) that this step does not set itself stay.
+    keep = tuple(name for name in VIEW_FIELDS if query_key(name) not in given
+                 and not (name == "hide" and step.show is not None))
+    return scenario.with_view_of(view_from, keep)
 
 
 def _check_index(lecture: Lecture, i: int) -> None:
@@ -170,18 +176,23 @@ def _check_index(lecture: Lecture, i: int) -> None:
         raise LectureError([f"step {i!r}: {lecture.name!r} has steps 0 to {len(lecture.steps) - 1}"], lecture.name)
 
 
-def step_scenario(lecture: Lecture, i: int) -> Scenario:
-    """The scenario of step ``i`` (0-based): defaults, then ``base``, then the step's changes."""
+def step_scenario(lecture: Lecture, i: int, view_from: Scenario | None = None) -> Scenario:
+    """The scenario of step ``i`` (0-based): defaults, then ``base``, then the step's changes.
+
+    With ``view_from`` (the page's current scenario), the view preferences the step does not set
+    (``present``; ``hide`` when the step has no ``show`` list) are taken from it: a step never
+    resets presentation mode.
+    """
     _check_index(lecture, i)
-    return _build(lecture.base, lecture.steps[i])
+    return _build(lecture.base, lecture.steps[i], view_from)
 
 
-def question_scenario(lecture: Lecture, i: int) -> Scenario:
+def question_scenario(lecture: Lecture, i: int, view_from: Scenario | None = None) -> Scenario:
     """The scenario shown before a predict-first reveal: the step's, without the predicted law shown.
 
-    Equals :func:`step_scenario` for a step without ``predict``.
+    Equals :func:`step_scenario` for a step without ``predict``; ``view_from`` as there.
     """
-    scenario = step_scenario(lecture, i)
+    scenario = step_scenario(lecture, i, view_from)
     p = lecture.steps[i].predict
     if p is None:
         return scenario
@@ -265,8 +276,23 @@ def list_lectures() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in LECTURES_DIR.iterdir() if p.name.endswith(".json")))
 
 
+def load_shipped_lecture(name) -> Lecture:
+    """A shipped lecture by name only: what a public page may open from a link.
+
+    A path, or any name that is not one of :func:`list_lectures`, raises ``LectureError`` without
+    touching the file system beyond the shipped directory (a link must not reveal whether a file exists).
+    """
+    shipped = list_lectures()
+    if not isinstance(name, str) or name not in shipped:
+        raise LectureError([f"no shipped lecture called {str(name)[:40]!r}; shipped: {', '.join(shipped) or 'none'}"],
+                           "lecture")
+    return parse_lecture((LECTURES_DIR / f"{name}.json").read_text(encoding="utf-8"), name=name)
+
+
 def load_lecture(name_or_path) -> Lecture:
-    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path.
+    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path (a teacher's own).
+
+    A page opened from a link should use :func:`load_shipped_lecture` instead.
 
     Raises
     ------

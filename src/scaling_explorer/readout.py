@@ -1,22 +1,55 @@
 """``evaluate(scenario) -> Readout``: the one function behind every number a user sees.
 
-The page's numbers table and model card, the CLI's ``show`` and ``optimal``, and the exports
-format a :class:`Readout`; none of them computes anything itself.
+The page's numbers table (:func:`numbers_table`) and model card, the CLI's ``show``, ``optimal``
+and ``target``, and the exports (:meth:`Readout.to_dict`, :meth:`~Readout.to_frame`,
+:meth:`~Readout.to_csv`) format a :class:`Readout`; none of them computes anything itself.
+
+Per law, a :class:`LawRow` holds the compute-optimal allocation at the budget, its ``warnings``
+(extrapolation, implausible coefficients), and the **extras** the scenario asks for. Per model,
+:attr:`Readout.models` holds one ``status`` under the whole scenario (at the inference demand when
+``serve`` is set) with ``status_training`` beside it; every view reads ``status``.
+
+Extras
+------
+A result a feature adds to each law's row is registered once; the frame, the CSV, the JSON
+(``docs/readout.schema.json``), the CLI's text and the page's numbers table all take it from there::
+
+    from scaling_explorer.readout import Missing, register_extra
+
+    def downstream(law, scenario, row):
+        if row.loss is None:
+            raise Missing("downstream error needs a loss law")    # -> row.reasons["downstream"]
+        return {"error": my_error_model(row.loss)}                # JSON-ready scalars
+
+    register_extra(
+        "downstream",                                   # JSON key and column prefix: downstream_error
+        label="downstream error",                       # CLI text and numbers-table label
+        applies=lambda s: s.benchmark != "",            # when the scenario asks for it
+        compute=downstream,                             # (law, scenario, row) -> dict
+        values=("error",),                              # the dict's keys, in display order
+        units={"error": "fraction"},
+    )
+
+An extra that answers the question asked (like ``data_constrained`` or ``target``) passes
+``answers=N`` (the highest applying one wins); its allocation, in the keys of :class:`Optimum`,
+then becomes the row's top level in the exports, with the compute-optimal one kept under
+``compute_optimal``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from . import compute, laws
+from . import compute, laws, presets
 from .catalog import classify, classify_at_demand, load_models
-from .conventions import ParamCount, non_embedding_counts
+from .counting import ParamCount, non_embedding_counts
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
 from .wrappers.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, optimum_for_loss
@@ -52,21 +85,25 @@ class Optimum:
     ----------
     params, tokens, tokens_per_param : float
         N, D and D / N.
-    loss : float
-        The law's predicted loss there (nats/token; data-constrained where unique tokens are limited).
+    loss : float or None
+        The law's predicted loss there (nats/token; data-constrained where unique tokens are limited;
+        None for an allocation law).
     training_flops, total_flops : float
         Training FLOPs, and training plus inference FLOPs (2 N T) under the scenario's demand.
     epochs : float or None
         D / U where unique tokens are limited.
+    extrapolated : bool
+        True when its training FLOPs lie outside the FLOPs the law was fitted on.
     """
 
     params: float
     tokens: float
     tokens_per_param: float
-    loss: float
+    loss: float | None
     training_flops: float
     total_flops: float
     epochs: float | None = None
+    extrapolated: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,9 +115,10 @@ class LawRow:
     key, name, label : str
         Registry key, the law's name, and the name as shown (with "edited", "non-embedding N").
     params_meaning : str
-        What N counts (a :class:`~scaling_explorer.conventions.ParamCount` value).
+        What N counts (a :class:`~scaling_explorer.counting.ParamCount` value).
     params, tokens, tokens_per_param : float
-        Compute-optimal N and D at the budget, and D / N.
+        The compute-optimal (training-only, unconstrained) N and D at the budget, and D / N. The
+        answer to the scenario's question may be another allocation: see :attr:`answer`.
     loss : float or None
         The law's loss on its own frontier (nats/token); None for allocation-only laws.
     extrapolated : bool
@@ -90,29 +128,22 @@ class LawRow:
     edited : bool
         True when the scenario edits the law's coefficients.
     total_flops : float or None
-        Training plus inference FLOPs of this row's allocation under the scenario's demand (None
-        without demand).
+        Training plus inference FLOPs of the compute-optimal allocation under the scenario's demand
+        (None without demand).
     epochs : float or None
-        D / U of this row's allocation when unique tokens are limited.
-    inference_aware : Optimum or None
-        With inference demand: the allocation of the same loss with the lowest training plus
-        inference FLOPs (Sardana et al. 2024). None without demand or for a law it cannot take.
-    data_constrained : Optimum or None
-        With limited unique tokens: the lowest-loss allocation of the budget (Muennighoff et al. 2023).
-    target, target_inference_aware : Optimum or None
-        With a target loss: the cheapest training-only allocation reaching it, and the cheapest
-        over the model's lifetime under the demand.
-    notes : tuple of str
-        Why a requested result is missing for this law.
-    warnings : tuple of str
-        Known flaws of the law's numbers that hold at any budget (e.g. DeepSeek's N = M / 6,
-        :func:`scaling_explorer.laws.law_caveat`); the numbers stand, the warning goes with them.
+        D / U of the compute-optimal allocation when unique tokens are limited.
     flop_model : str
         The FLOP model the budget is counted with (the scenario's ``flop_model``).
-    params_range, tokens_range : (float, float) or None
-        With the scenario's ``flatness`` on and a loss law: N and D at the two ends of the
-        budget's iso-FLOP line where the loss is within that tolerance of the optimum
-        (:func:`scaling_explorer.frontier.flat_optimum`); otherwise None.
+    training_flops : float
+        Training FLOPs of the compute-optimal allocation under the law's FLOP model (the budget).
+    extras : dict
+        {extra name: {value name: value}} for every registered extra (:data:`EXTRAS`) that applies
+        to the scenario and could be computed for this law.
+    reasons : dict
+        {extra name: why it is missing} for extras that apply but could not be computed.
+    warnings : tuple of str
+        What weakens this row's numbers (extrapolation, implausible coefficients, a known flaw of the
+        law's N such as DeepSeek's N = M / 6, :func:`scaling_explorer.laws.law_caveat`).
     """
 
     key: str
@@ -128,24 +159,101 @@ class LawRow:
     edited: bool
     total_flops: float | None = None
     epochs: float | None = None
-    inference_aware: Optimum | None = None
-    data_constrained: Optimum | None = None
-    target: Optimum | None = None
-    target_inference_aware: Optimum | None = None
-    notes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
     flop_model: str = "6ND"
-    params_range: tuple[float, float] | None = None
-    tokens_range: tuple[float, float] | None = None
+    training_flops: float = math.nan
+    extras: dict = dataclasses.field(default_factory=dict, compare=False)
+    reasons: dict = dataclasses.field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = ()
+
+    def extra(self, name: str) -> dict | None:
+        """The values of extra ``name``, or None when it does not apply or is missing (see :attr:`reasons`)."""
+        return self.extras.get(name)
+
+    def _optimum(self, name: str) -> Optimum | None:
+        values = self.extras.get(name)
+        return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS if f in values})
+
+    @property
+    def compute_optimal(self) -> Optimum:
+        """The training-only, unconstrained compute-optimal allocation at the budget."""
+        return Optimum(params=self.params, tokens=self.tokens, tokens_per_param=self.tokens_per_param,
+                       loss=self.loss, training_flops=self.training_flops,
+                       total_flops=self.training_flops if self.total_flops is None else self.total_flops,
+                       epochs=self.epochs, extrapolated=self.extrapolated)
+
+    @property
+    def answer_name(self) -> str:
+        """Which allocation answers the scenario's question: ``compute_optimal`` or an extra's name."""
+        ranked = [(EXTRAS[n].answers, n) for n in self.extras if n in EXTRAS and EXTRAS[n].answers > 0]
+        return max(ranked)[1] if ranked else "compute_optimal"
+
+    @property
+    def answer(self) -> Optimum:
+        """The allocation that answers the question asked (data-constrained with unique tokens, a target's...)."""
+        name = self.answer_name
+        return self.compute_optimal if name == "compute_optimal" else self._optimum(name)
+
+    # The built-in extras, by their old names (the page reads these).
+    @property
+    def inference_aware(self) -> Optimum | None:
+        """With inference demand: the same-loss allocation cheapest over the lifetime (Sardana et al. 2024)."""
+        return self._optimum("inference_aware")
+
+    @property
+    def data_constrained(self) -> Optimum | None:
+        """With limited unique tokens: the lowest-loss allocation of the budget (Muennighoff et al. 2023)."""
+        return self._optimum("data_constrained")
+
+    @property
+    def target(self) -> Optimum | None:
+        """With a target loss: the cheapest training-only allocation reaching it."""
+        return self._optimum("target")
+
+    @property
+    def target_inference_aware(self) -> Optimum | None:
+        """With a target loss and demand: the allocation reaching it cheapest over the lifetime."""
+        return self._optimum("target_inference_aware")
+
+    @property
+    def params_range(self) -> tuple[float, float] | None:
+        """With ``flatness``: N at the two ends of the budget's near-optimal range (None otherwise)."""
+        flat = self.extras.get("flat_range")
+        return None if flat is None else (flat["params_low"], flat["params_high"])
+
+    @property
+    def tokens_range(self) -> tuple[float, float] | None:
+        """With ``flatness``: D at the two ends of the budget's near-optimal range (None otherwise)."""
+        flat = self.extras.get("flat_range")
+        return None if flat is None else (flat["tokens_low"], flat["tokens_high"])
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Why requested results are missing, as text (the :attr:`reasons`' values, repeats dropped)."""
+        return tuple(dict.fromkeys(self.reasons.values()))
+
+
+_OPTIMUM_FIELDS = ("params", "tokens", "tokens_per_param", "loss", "training_flops", "total_flops", "epochs",
+                   "extrapolated")
+
+SCHEMA_ID = "scaling-explorer/readout/1"
+#: A row's top-level columns, in order (``fitted_flops`` flattens to ``_low``/``_high``).
+ROW_COLUMNS = ["key", "name", "label", "params_meaning", "flop_model", "edited", "answer", "params", "tokens",
+               "tokens_per_param", "loss", "training_flops", "extrapolated", "fitted_flops_low", "fitted_flops_high",
+               "warnings", "reasons"]
+LAW_COLUMNS = ROW_COLUMNS  # the old name
 
 
 @dataclass(frozen=True)
 class ModelStatus:
-    """The selected model judged by one shown law (see :func:`scaling_explorer.catalog.classify`)."""
+    """The selected model judged by one shown law (see :func:`scaling_explorer.catalog.classify`).
+
+    ``status`` is under the whole scenario (at the demand when it is set), ``status_training`` without demand.
+    """
 
     key: str
     label: str
     status: str
+    status_training: str
     d_over_d_opt: float
     efficiency: float
     flops: float
@@ -170,7 +278,7 @@ def law_label(scenario: Scenario, key: str) -> str:
     label = law.name + (" (edited)" if scenario.edits_for(key) else "")
     if law.params_meaning is ParamCount.NON_EMBEDDING:
         label += ", non-embedding N"
-    elif law.params_meaning is not laws.get_law(key).params_meaning:  # re-counted by the scenario
+    elif law.params_meaning is not presets.get_law(key).params_meaning:  # re-counted by the scenario
         label += f", {law.params_meaning.value} N"
     return label
 
@@ -187,7 +295,7 @@ def catalog_counted(param_count: str = "native") -> pd.DataFrame:
 
     As published, only some models give a non-embedding count, so a non-embedding law would place
     the rest at their total: with the switch on, the rest are counted from their architecture or
-    by Pearce & Song's fit (:func:`~scaling_explorer.conventions.non_embedding_counts`), and
+    by Pearce & Song's fit (:func:`~scaling_explorer.counting.non_embedding_counts`), and
     ``non_embedding_basis`` says which.
     """
     table = catalog()
@@ -206,22 +314,74 @@ def classified(law, band: float, param_count: str = "native") -> pd.DataFrame:
     return classify(catalog_counted(param_count), law, near_optimal_band=(1.0 / band, band))
 
 
+BREAK_EVEN_NONE = ("trained short of its Chinchilla point: more demand only moves the optimum further from it, "
+                   "so no demand makes it optimal")
+
+
+def _scenario_status(table: pd.DataFrame, law, at_demand: str | None) -> pd.DataFrame:
+    """``status`` under the whole scenario, ``status_training`` beside it, and the reasons for missing values."""
+    table["status_training"] = table["status"]
+    if at_demand is not None:
+        table["status"] = table[at_demand]
+    placed = table["not_plotted"] == ""  # neither undisclosed nor refused by the law
+    reason = pd.Series("", index=table.index, dtype=object)
+    missing = placed & table["break_even_inference_tokens"].isna()
+    reason[missing] = BREAK_EVEN_NONE if _chinchilla_form(law) else "needs a Chinchilla-form law"
+    table["break_even_reason"] = reason
+    fitted = law.fitted_range
+    table["extrapolated"] = False
+    if fitted is not None:
+        table.loc[placed, "extrapolated"] = ~fitted.contains(table.loc[placed, "compute_params"].to_numpy(float),
+                                                             table.loc[placed, "tokens"].to_numpy(float))
+    return table
+
+
+def _chinchilla_form(law) -> bool:
+    from .wrappers import chinchilla_terms
+
+    try:
+        chinchilla_terms(law, "break-even demand")
+    except NotApplicable:
+        return False
+    return True
+
+
 @lru_cache(maxsize=64)
 def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` plus ``break_even_inference_tokens`` (NaN where none or not Chinchilla-form); cached."""
+    """:func:`classified` plus break-even demand, ``status_training`` and ``extrapolated``; cached.
+
+    ``break_even_inference_tokens`` is NaN where there is none and ``break_even_reason`` says why;
+    ``extrapolated`` marks a model whose N and D lie outside the law's fitted span.
+    """
     table = classified(law, band, param_count).copy()
     placed = table["not_plotted"] == ""  # neither undisclosed nor refused by the law
     table["break_even_inference_tokens"] = np.nan
     if placed.any():
         N, D = (table.loc[placed, c].to_numpy() for c in ("compute_params", "tokens"))
         table.loc[placed, "break_even_inference_tokens"] = break_even(law, N, D)
-    return table
+    return _scenario_status(table, law, None)
 
 
 @lru_cache(maxsize=64)
 def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` plus each model's standing under the demand; cached (a budget step does not change it)."""
-    return classify_at_demand(classified(law, band, param_count), law, inference_tokens, (1.0 / band, band))
+    """:func:`classified` judged under the demand: ``status`` at the demand, ``status_training`` without it.
+
+    Also ``status_at_demand`` (the same as ``status``; kept for old readers) and ``d_over_d_opt_at_demand``
+    (:func:`~scaling_explorer.catalog.classify_at_demand`). Cached: a budget step does not change it.
+    """
+    table = classify_at_demand(classified(law, band, param_count), law, inference_tokens, (1.0 / band, band))
+    return _scenario_status(table, law, "status_at_demand")
+
+
+def judged(scenario: Scenario, key: str) -> pd.DataFrame:
+    """The whole catalog judged by law ``key`` under the scenario (``status`` at the demand where it applies)."""
+    s, law = scenario, scenario.law(key)
+    if s.inference_tokens > 0:
+        try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
+            return classified_at_demand(law, s.band, s.inference_tokens, s.param_count)
+        except NotApplicable:
+            pass
+    return classified_with_break_even(law, s.band, s.param_count)
 
 
 @lru_cache(maxsize=256)
@@ -235,82 +395,205 @@ def _finite_or_none(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
+# -- extras: results a feature adds to each law's row --------------------------------------------
+class Missing(Exception):
+    """Raised by an extra's ``compute`` when its value cannot be given for this law; the message says why."""
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A result a feature adds to each law's row, declared once (see :func:`register_extra`).
+
+    Attributes
+    ----------
+    name : str
+        Key in :attr:`LawRow.extras`, in the JSON, and the prefix of its frame columns (``name_value``).
+    label : str
+        As shown in the CLI text and the page's numbers table.
+    applies : callable
+        ``applies(scenario) -> bool``: whether the scenario asks for it.
+    compute : callable
+        ``compute(law, scenario, row) -> dict`` of JSON-ready scalars (float, int, bool, str or None);
+        ``row`` is the law's :class:`LawRow` with the compute-optimal allocation. Raise
+        :class:`Missing` (or :class:`~scaling_explorer.wrappers.NotApplicable`) with the reason when
+        the law cannot give it.
+    units : dict
+        {value name: unit} for the labels (``"FLOPs"``, ``"tokens"``, ``"nats/token"``).
+    values : tuple of str
+        The value names ``compute`` returns, in display order (the frame's columns).
+    answers : int
+        0 for a side result; above 0 when, if it applies, it answers the question asked (the
+        highest wins): its allocation becomes the row's top level in the exports, and the
+        compute-optimal one is kept under ``compute_optimal``.
+    doc : str
+        One line for the docs.
+    """
+
+    name: str
+    label: str
+    applies: Callable[[Scenario], bool]
+    compute: Callable[..., dict]
+    values: tuple[str, ...]
+    units: dict = dataclasses.field(default_factory=dict)
+    answers: int = 0
+    doc: str = ""
+
+
+#: The registered extras, in registration (display) order.
+EXTRAS: dict[str, Extra] = {}
+
+
+def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool], compute: Callable[..., dict],
+                   values: tuple[str, ...], units: dict | None = None, answers: int = 0, doc: str = "",
+                   replace: bool = False) -> Extra:
+    """Register a result every law's row carries when ``applies(scenario)``; returns its :class:`Extra`.
+
+    Raises ``ValueError`` when ``name`` is taken (unless ``replace``) or clashes with a row column.
+    """
+    if not replace and name in EXTRAS:
+        raise ValueError(f"extra {name!r} is already registered")
+    if name in ROW_COLUMNS or name in ("compute_optimal", "extras", "reasons", "warnings"):
+        raise ValueError(f"extra {name!r} would shadow a row column")
+    extra = Extra(name=name, label=label, applies=applies, compute=compute, values=tuple(values),
+                  units=dict(units or {}), answers=answers, doc=doc)
+    EXTRAS[name] = extra
+    return extra
+
+
+_NO_EPOCHS = tuple(f for f in _OPTIMUM_FIELDS if f != "epochs")
+def unregister_extra(name: str) -> None:
+    """Remove a registered extra (for tests and notebooks that register their own)."""
+    del EXTRAS[name]
+
+
+OPTIMUM_UNITS = {"params": "parameters", "tokens": "tokens", "tokens_per_param": "tokens/parameter",
+                 "loss": "nats/token", "training_flops": "FLOPs", "total_flops": "FLOPs", "epochs": "epochs"}
+
+
+def _optimum(law, N, D, T: float, unique: float | None = None, loss: float | None = None) -> dict:
+    training = float(law.flop_model.flops(N, D))
+    if loss is None and law.has_loss:
+        loss = float(law.loss(N, D))
+    fitted = law.fitted_range
+    return dict(params=float(N), tokens=float(D), tokens_per_param=float(D / N), loss=loss,
+                training_flops=training, total_flops=training + INFERENCE_FLOPS_PER_PARAM_TOKEN * float(N) * T,
+                epochs=None if unique is None else float(D) / unique,
+                extrapolated=bool(fitted is not None and not fitted.contains_flops(training)))
+
+
+def _inference_aware(law, s: Scenario, row: LawRow) -> dict:
+    if row.loss is None:
+        raise Missing("inference demand: an allocation law has no loss to hold fixed")
+    try:
+        N, D = optimum_for_loss(law, row.loss, s.inference_tokens)
+    except NotApplicable:
+        raise Missing("inference demand needs a Chinchilla-form law") from None
+    return _optimum(law, N, D, s.inference_tokens)
+
+
+def _data_constrained(law, s: Scenario, row: LawRow) -> dict:
+    try:
+        constrained = DataConstrained(law, s.unique_tokens)
+    except NotApplicable:
+        raise Missing("a unique-token budget needs a Chinchilla-form law") from None
+    N, D = constrained.compute_optimal(s.budget)
+    return _optimum(law, N, D, s.inference_tokens, s.unique_tokens, float(constrained.loss(N, D)))
+
+
+def _flat_range(law, s: Scenario, row: LawRow) -> dict:
+    if not law.has_loss:
+        raise Missing("an allocation law has no loss to be flat in")
+    from .frontier import flat_optimum
+
+    flat = flat_optimum(law, s.budget, s.flatness)
+    return dict(tolerance=s.flatness, params_low=float(flat.params_low), params_high=float(flat.params_high),
+                tokens_low=float(flat.tokens_low), tokens_high=float(flat.tokens_high))
+
+
+def _target_for(demand: Callable[[Scenario], float]):
+    def compute(law, s: Scenario, row: LawRow) -> dict:
+        T = demand(s)
+        try:
+            t = _target(law, s.target_loss, T)
+        except NotApplicable as exc:
+            raise Missing(f"target loss: {exc}") from None
+        except ValueError:
+            raise Missing(f"target loss {s.target_loss:g} is out of this law's reach") from None
+        return _optimum(law, t.params, t.tokens, s.inference_tokens)
+    return compute
+
+
+register_extra("inference_aware", label="inference-aware, same loss", applies=lambda s: s.inference_tokens > 0,
+               compute=_inference_aware, values=_NO_EPOCHS, units=OPTIMUM_UNITS,
+               doc="with demand: the allocation of the compute-optimal loss cheapest over training plus inference "
+                   "(Sardana, Portes, Doubov and Frankle, ICML 2024)")
+register_extra("data_constrained", label="data-constrained optimum", applies=lambda s: s.unique_tokens is not None,
+               compute=_data_constrained, values=_OPTIMUM_FIELDS, units=OPTIMUM_UNITS, answers=1,
+               doc="with limited unique tokens: the lowest-loss allocation of the budget, repeating data "
+                   "(Muennighoff et al. 2023)")
+register_extra("flat_range", label="near-optimal range", applies=lambda s: s.flatness is not None,
+               compute=_flat_range, values=("tolerance", "params_low", "params_high", "tokens_low", "tokens_high"),
+               units={"tolerance": "relative loss", "params_low": "parameters", "params_high": "parameters",
+                      "tokens_low": "tokens", "tokens_high": "tokens"},
+               doc="N and D at the ends of the budget's iso-FLOP line whose loss is within the tolerance")
+register_extra("target", label="cheapest to reach the target", applies=lambda s: s.target_loss is not None,
+               compute=_target_for(lambda s: 0.0), values=_NO_EPOCHS, units=OPTIMUM_UNITS, answers=2,
+               doc="with a target loss: the cheapest training-only allocation reaching it")
+register_extra("target_inference_aware", label="cheapest to reach the target over the lifetime",
+               applies=lambda s: s.target_loss is not None and s.inference_tokens > 0,
+               compute=_target_for(lambda s: s.inference_tokens), values=_NO_EPOCHS, units=OPTIMUM_UNITS,
+               answers=3, doc="with a target loss and demand: the allocation reaching it cheapest over training "
+                              "plus inference")
+
+
+@lru_cache(maxsize=256)
+def _coefficient_warnings(law) -> tuple[str, ...]:
+    return tuple(laws.implausible_coefficients(law))
+
+
+def extrapolation_warning(key: str, fitted_flops: tuple[float, float] | None) -> str:
+    """The warning for a budget outside law ``key``'s fitted FLOPs (``None``: a span its source does not state)."""
+    if fitted_flops is None:
+        return f"{key}'s source does not state the FLOPs it was fitted on; treat this budget as an extrapolation"
+    low, high = fitted_flops
+    return f"{key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
+
+
 def law_row(scenario: Scenario, key: str) -> LawRow:
-    """The row of law ``key`` at the scenario's budget."""
+    """The row of law ``key`` at the scenario's budget, with every extra the scenario asks for."""
     law = scenario.law(key)
     C = scenario.budget
     N, D = (float(x) for x in law.compute_optimal(C))
     fitted = law.fitted_range
     loss = _finite_or_none(law.frontier_loss(C)) if law.has_loss else None
-    params_range = tokens_range = None
-    if scenario.flatness is not None and law.has_loss:
-        from .frontier import flat_optimum
-
-        flat = flat_optimum(law, C, scenario.flatness)
-        params_range = (float(flat.params_low), float(flat.params_high))
-        tokens_range = (float(flat.tokens_low), float(flat.tokens_high))
+    fitted_flops = None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops)
+    T, U = scenario.inference_tokens, scenario.unique_tokens
+    extrapolated = bool(fitted is not None and not fitted.contains_flops(C))
+    warnings = _coefficient_warnings(law)
+    if laws.law_caveat(law):  # a known flaw of the law's N holds at any budget (e.g. DeepSeek's N = M / 6)
+        warnings += (laws.law_caveat(law),)
+    if extrapolated:
+        warnings += (extrapolation_warning(key, fitted_flops),)
+    extras, reasons = {}, {}  # filled below: the extras see the row they extend
     row = LawRow(
         key=key, name=law.name, label=law_label(scenario, key), params_meaning=law.params_meaning.value,
         params=N, tokens=D, tokens_per_param=D / N, loss=loss,
-        extrapolated=bool(fitted is not None and not fitted.contains_flops(C)),
-        # A span the law's source does not state is NaN; it shows as unknown, not as numbers.
-        fitted_flops=None if fitted is None or not all(map(math.isfinite, fitted.flops)) else tuple(fitted.flops),
-        edited=bool(scenario.edits_for(key)),
-        flop_model=scenario.flop_model, params_range=params_range, tokens_range=tokens_range,
-        warnings=(laws.law_caveat(law),) if laws.law_caveat(law) else (),
+        # A span the law's source does not state is NaN: unknown, so flagged.
+        extrapolated=extrapolated, fitted_flops=fitted_flops, edited=bool(scenario.edits_for(key)),
+        flop_model=scenario.flop_model,
+        # compute_optimal(C) returns a point on the law's own budget line: its training FLOPs are C.
+        training_flops=C,
+        total_flops=float(lifetime_flops(law, N, D, T)) if T else None, epochs=None if U is None else D / U,
+        extras=extras, reasons=reasons, warnings=warnings,
     )
-    # The default scenario stops here: the page evaluates on every slider step.
-    if scenario.inference_tokens or scenario.unique_tokens is not None or scenario.target_loss is not None:
-        row = dataclasses.replace(row, **beyond_fields(scenario, law, N, D, loss))
-    return row
-
-
-def _optimum(law, N, D, T: float, unique: float | None = None, loss: float | None = None) -> Optimum:
-    training = float(law.flop_model.flops(N, D))
-    return Optimum(params=float(N), tokens=float(D), tokens_per_param=float(D / N),
-                   loss=float(law.loss(N, D)) if loss is None else loss, training_flops=training,
-                   total_flops=training + INFERENCE_FLOPS_PER_PARAM_TOKEN * float(N) * T,
-                   epochs=None if unique is None else float(D) / unique)
-
-
-def beyond_fields(scenario: Scenario, law, N: float, D: float, loss: float | None) -> dict:
-    """The LawRow fields for inference demand, a unique-token budget and a target loss (wrappers)."""
-    T, U, target = scenario.inference_tokens, scenario.unique_tokens, scenario.target_loss
-    out: dict = {}
-    notes: list[str] = []
-    if T:
-        out["total_flops"] = float(lifetime_flops(law, N, D, T))
-        if loss is None:
-            notes.append("inference demand: an allocation law has no loss to hold fixed")
-        else:
-            try:
-                out["inference_aware"] = _optimum(law, *optimum_for_loss(law, loss, T), T)
-            except NotApplicable:
-                notes.append("inference demand needs a Chinchilla-form law")
-    if U is not None:
-        out["epochs"] = D / U
+    for extra in EXTRAS.values():
+        if not extra.applies(scenario):
+            continue
         try:
-            constrained = DataConstrained(law, U)
-        except NotApplicable:
-            notes.append("a unique-token budget needs a Chinchilla-form law")
-        else:
-            N_u, D_u = constrained.compute_optimal(scenario.budget)
-            out["data_constrained"] = _optimum(law, N_u, D_u, T, U, float(constrained.loss(N_u, D_u)))
-    if target is not None:
-        for field_name, demand in (("target", 0.0), ("target_inference_aware", T)):
-            if field_name == "target_inference_aware" and not T:
-                break
-            try:
-                t = _target(law, target, demand)
-            except NotApplicable as exc:
-                notes.append(f"target loss: {exc}")
-                break
-            except ValueError:
-                notes.append(f"target loss {target:g} is out of this law's reach")
-                break
-            out[field_name] = _optimum(law, t.params, t.tokens, T)
-    out["notes"] = tuple(notes)
-    return out
+            extras[extra.name] = extra.compute(law, scenario, row)
+        except (Missing, NotApplicable) as exc:
+            reasons[extra.name] = str(exc)
+    return row
 
 
 def break_even(law, N, D):
@@ -341,18 +624,13 @@ class Readout:
     def all_models(self) -> pd.DataFrame:
         """The whole catalog classified under the scenario's surface law (unfiltered).
 
-        Adds ``break_even_inference_tokens`` (NaN where none, or for a law that is not
-        Chinchilla-form); with inference demand also ``status_at_demand`` and
-        ``d_over_d_opt_at_demand`` (:func:`~scaling_explorer.catalog.classify_at_demand`).
+        ``status`` is each model's standing under the whole scenario (at the inference demand when
+        ``serve`` is set and the law can take it) and ``status_training`` its training-only standing:
+        every view reads ``status``. Also ``break_even_inference_tokens`` (NaN where none, with
+        ``break_even_reason``), ``extrapolated`` (N, D outside the law's fitted span) and, with
+        demand, ``d_over_d_opt_at_demand``.
         """
-        s = self.scenario
-        law = s.law(s.surface)
-        if s.inference_tokens > 0:
-            try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
-                return classified_at_demand(law, s.band, s.inference_tokens, s.param_count)
-            except NotApplicable:
-                pass
-        return classified_with_break_even(law, s.band, s.param_count)
+        return judged(self.scenario, self.scenario.surface)
 
     @cached_property
     def models(self) -> pd.DataFrame:
@@ -380,9 +658,10 @@ class Readout:
             return None
         statuses = []
         for key in s.laws:
-            row = classified(s.law(key), s.band, s.param_count).set_index("name").loc[s.model]
+            row = judged(s, key).set_index("name").loc[s.model]
             statuses.append(ModelStatus(
-                key=key, label=law_label(s, key), status=row["status"], d_over_d_opt=float(row["d_over_d_opt"]),
+                key=key, label=law_label(s, key), status=row["status"], status_training=row["status_training"],
+                d_over_d_opt=float(row["d_over_d_opt"]),
                 efficiency=float(row["efficiency"]), flops=float(row["flops"]),
                 tokens_per_param=float(row["tokens_per_param"]), params_basis=row["params_basis"],
                 not_plotted=row["not_plotted"],
@@ -401,26 +680,26 @@ class Readout:
 
     # -- export ------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """JSON-ready: the scenario (as its query), the budget, and the rows."""
-        return {"scenario": self.scenario.to_query(), "budget": asdict(self.budget),
-                "rows": [{**_row_dict(r), **_beyond_row(r)} for r in self.rows]}
+        """The one JSON shape (``docs/readout.schema.json``): the scenario, the budget and one record per law.
+
+        Each row's top level is the allocation answering the question asked (``answer`` names it:
+        ``compute_optimal``, or an extra such as ``data_constrained`` or ``target``); when that is
+        not the compute-optimal one, the compute-optimal one is kept under ``compute_optimal``.
+        """
+        s = self.scenario
+        return {"schema": SCHEMA_ID, "scenario": s.to_query(), "flop_model": s.flop_model,
+                "budget": asdict(self.budget), "rows": [row_record(r) for r in self.rows]}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per shown law, with the budget's conversions as columns.
+        """One row per shown law (the flattened :meth:`to_dict` rows), with the budget's conversions as columns.
 
-        Inference demand, a unique-token budget and a target loss add their columns
-        (:data:`BEYOND_COLUMNS`) only when the scenario sets them.
+        Extras add their columns (``<extra>_<value>``) only when the scenario asks for them.
         """
-        b, s = self.budget, self.scenario
-        extra = [c for c, on in ((BEYOND_COLUMNS["inference"], s.inference_tokens > 0),
-                                 (BEYOND_COLUMNS["unique"], s.unique_tokens is not None),
-                                 (BEYOND_COLUMNS["target"], s.target_loss is not None)) if on for c in c]
-        return pd.DataFrame(
-            [{**_row_dict(r), **_beyond_dict(s, r), "flops": b.flops, "pf_days": b.pf_days,
-              "gpu_hours": b.gpu_hours, "cost_usd": b.cost_usd, "hardware": b.hardware, "mfu": b.mfu}
-             for r in self.rows],
-            columns=[*LAW_COLUMNS, *extra, "flops", "pf_days", "gpu_hours", "cost_usd", "hardware", "mfu"],
-        )
+        b = self.budget
+        budget = {"flops": b.flops, "pf_days": b.pf_days, "gpu_hours": b.gpu_hours, "cost_usd": b.cost_usd,
+                  "hardware": b.hardware, "mfu": b.mfu}
+        columns = [*frame_columns(self.scenario), *budget]
+        return pd.DataFrame([flat_record(row_record(r)) | budget for r in self.rows], columns=columns)
 
     def to_csv(self) -> str:
         """:meth:`to_frame` as CSV text."""
@@ -431,66 +710,64 @@ class Readout:
         return self.models.drop(columns=["notes"], errors="ignore").to_csv(index=False, date_format="%Y-%m-%d")
 
 
-LAW_COLUMNS = ["key", "name", "params_meaning", "params", "tokens", "tokens_per_param", "loss", "extrapolated",
-               "fitted_flops_low", "fitted_flops_high", "edited", "flop_model", "params_low", "params_high",
-               "tokens_low", "tokens_high"]
 
 
-BEYOND_COLUMNS = {
-    "inference": ["inference_tokens", "total_flops", "inference_aware_params", "inference_aware_tokens",
-                  "inference_aware_training_flops", "inference_aware_total_flops"],
-    "unique": ["unique_tokens", "epochs", "data_constrained_params", "data_constrained_tokens",
-               "data_constrained_loss", "data_constrained_epochs"],
-    "target": ["target_loss", "target_params", "target_tokens", "target_training_flops", "target_total_flops",
-               "target_inference_aware_params", "target_inference_aware_tokens",
-               "target_inference_aware_total_flops"],
-}
+def row_record(r: LawRow) -> dict:
+    """One law's record in the JSON shape: the answer at top level, the extras by name."""
+    answer = r.answer
+    record = {"key": r.key, "name": r.name, "label": r.label, "params_meaning": r.params_meaning,
+              "flop_model": r.flop_model, "edited": r.edited, "answer": r.answer_name,
+              **{f: getattr(answer, f) for f in _OPTIMUM_FIELDS},
+              "fitted_flops": None if r.fitted_flops is None else list(r.fitted_flops),
+              "warnings": list(r.warnings), "reasons": dict(r.reasons)}
+    if r.answer_name != "compute_optimal":
+        record["compute_optimal"] = asdict(r.compute_optimal)
+    record["extras"] = {name: dict(values) for name, values in r.extras.items()}
+    return record
 
 
-def _beyond_dict(s: Scenario, r: LawRow) -> dict:
-    def get(opt: Optimum | None, name: str):
-        return None if opt is None else getattr(opt, name)
-
-    ia, dc, tg, ti = r.inference_aware, r.data_constrained, r.target, r.target_inference_aware
-    return {
-        "inference_tokens": s.inference_tokens, "total_flops": r.total_flops,
-        "inference_aware_params": get(ia, "params"), "inference_aware_tokens": get(ia, "tokens"),
-        "inference_aware_training_flops": get(ia, "training_flops"),
-        "inference_aware_total_flops": get(ia, "total_flops"),
-        "unique_tokens": s.unique_tokens, "epochs": r.epochs,
-        "data_constrained_params": get(dc, "params"), "data_constrained_tokens": get(dc, "tokens"),
-        "data_constrained_loss": get(dc, "loss"), "data_constrained_epochs": get(dc, "epochs"),
-        "target_loss": s.target_loss, "target_params": get(tg, "params"), "target_tokens": get(tg, "tokens"),
-        "target_training_flops": get(tg, "training_flops"), "target_total_flops": get(tg, "total_flops"),
-        "target_inference_aware_params": get(ti, "params"), "target_inference_aware_tokens": get(ti, "tokens"),
-        "target_inference_aware_total_flops": get(ti, "total_flops"),
-    }
+def frame_columns(scenario: Scenario) -> list[str]:
+    """The frame's law columns for ``scenario``: the row's, then each applying extra's values."""
+    columns = list(ROW_COLUMNS)
+    i = columns.index("training_flops") + 1
+    columns[i:i] = [c for c, on in (("total_flops", scenario.inference_tokens > 0),
+                                     ("epochs", scenario.unique_tokens is not None)) if on]
+    applying = [e for e in EXTRAS.values() if e.applies(scenario)]
+    if any(e.answers for e in applying):
+        columns += [f"compute_optimal_{f}" for f in _OPTIMUM_FIELDS]
+    return columns + [f"{e.name}_{v}" for e in applying for v in e.values]
 
 
-def _row_dict(r: LawRow) -> dict:
-    low, high = r.fitted_flops or (None, None)
-    (n_low, n_high), (d_low, d_high) = r.params_range or (None, None), r.tokens_range or (None, None)
-    return {"key": r.key, "name": r.name, "params_meaning": r.params_meaning, "params": r.params,
-            "tokens": r.tokens, "tokens_per_param": r.tokens_per_param, "loss": r.loss,
-            "extrapolated": r.extrapolated, "fitted_flops_low": low, "fitted_flops_high": high, "edited": r.edited,
-            "flop_model": r.flop_model, "params_low": n_low, "params_high": n_high, "tokens_low": d_low,
-            "tokens_high": d_high}
-
-
-def _beyond_row(r: LawRow) -> dict:
-    """The row's inference / unique-token / target results, only those that are set."""
-    out = {}
-    for name in ("total_flops", "epochs"):
-        if getattr(r, name) is not None:
-            out[name] = getattr(r, name)
-    for name in ("inference_aware", "data_constrained", "target", "target_inference_aware"):
-        if getattr(r, name) is not None:
-            out[name] = asdict(getattr(r, name))
-    if r.notes:
-        out["notes"] = list(r.notes)
-    if r.warnings:
-        out["warnings"] = list(r.warnings)
+def flat_record(record: dict) -> dict:
+    """A :func:`row_record` flattened to one level (the frame's, the CSV's and the numbers table's columns)."""
+    out = {k: v for k, v in record.items() if k not in ("fitted_flops", "compute_optimal", "extras", "warnings",
+                                                        "reasons")}
+    out["fitted_flops_low"], out["fitted_flops_high"] = record["fitted_flops"] or (None, None)
+    out["warnings"] = "; ".join(record["warnings"])
+    out["reasons"] = "; ".join(dict.fromkeys(record["reasons"].values()))
+    for name, values in [("compute_optimal", record.get("compute_optimal") or {}), *record["extras"].items()]:
+        out.update({f"{name}_{k}": v for k, v in values.items()})
     return out
+
+
+def numbers_table(readout: Readout) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The page's numbers table: ``(columns, rows)``.
+
+    ``columns`` is ``[(column name, label with unit)]`` in display order (the answer's allocation,
+    then each applying extra's values); ``rows`` one flat record per shown law (as :meth:`Readout.to_frame`,
+    without the budget's columns). Reasons and warnings are in the rows' ``reasons`` and ``warnings``.
+    """
+    s = readout.scenario
+    labels = {"label": "law", "params": "N (parameters)", "tokens": "D (tokens)", "tokens_per_param": "D/N",
+              "loss": "loss (nats/token)", "training_flops": "training FLOPs", "total_flops": "lifetime FLOPs",
+              "epochs": "epochs"}
+    columns = [(c, labels[c]) for c in ("label", "params", "tokens", "tokens_per_param", "loss", "total_flops",
+                                        "epochs") if c in frame_columns(s)]
+    for extra in EXTRAS.values():
+        if extra.applies(s):
+            columns += [(f"{extra.name}_{v}", f"{extra.label}: {v.replace('_', ' ')}"
+                         + (f" ({extra.units[v]})" if v in extra.units else "")) for v in extra.values]
+    return columns, [flat_record(row_record(r)) for r in readout.rows]
 
 
 def budget_readout(scenario: Scenario) -> BudgetReadout:

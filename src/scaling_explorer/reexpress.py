@@ -30,7 +30,8 @@ import numpy as np
 from scipy.optimize import elementwise
 
 from ._checks import positive
-from .conventions import CHINCHILLA_SHAPES, SIX_ND, FlopModel, ParamCount, ShapeFamily, convert_params
+from .counting import CHINCHILLA_SHAPES, ParamCount, ShapeFamily, convert_params
+from .flops import SIX_ND, FlopModel
 from .laws import FittedRange
 
 _COUNTS = (ParamCount.TOTAL, ParamCount.NON_EMBEDDING)
@@ -79,14 +80,16 @@ class ReexpressedLaw:
     # -- what the wrapper forwards ------------------------------------------------------------
     @property
     def has_loss(self) -> bool:
+        """As the base law."""
         return self.base.has_loss
 
     @property
     def frontier_minimises_loss(self) -> bool:
+        """As the base law."""
         return self.base.frontier_minimises_loss
 
     def to_base(self, N):
-        """This law's N counted as the base law counts it."""
+        """The law's N counted as the base law counts it."""
         return convert_params(N, self.params_meaning, self.base.params_meaning, self.shape)
 
     def from_base(self, N):

@@ -3,34 +3,17 @@
 The page, a shared link, a lecture step, an export and the CLI all hold a :class:`Scenario`;
 :func:`scaling_explorer.readout.evaluate` turns it into every number shown.
 
-Query keys (``Scenario.from_query`` / ``to_query``; keys left out take their defaults):
+Each field is declared once, with a :class:`Choice` in its ``dataclasses.field`` metadata: its
+query key, its kind, the range or the options it may take, a one-line doc and whether it is a
+view preference. Everything else is derived from that declaration: validation
+(:class:`ScenarioError` names the query key), the query and JSON round trips, the lenient reader
+for links (:meth:`Scenario.from_query_lenient`), the ranges a control may offer
+(:func:`choice`), the CLI flags (``--budget``, ``--serve``, ...; :mod:`scaling_explorer.cli`),
+the key table in ``docs/api.md`` (:func:`key_table`) and the tests' hypothesis strategy.
 
-========  =====================================================  ==========================
-key       meaning                                                example
-========  =====================================================  ==========================
-budget    training compute in FLOPs                              ``budget=3.14e23``
-laws      shown laws, comma-separated keys (empty: none)         ``laws=kaplan2020,besiroglu2024``
-surface   loss law for contours, shading and model status        ``surface=besiroglu2024``
-edit      coefficient edits, ``law:coefficient:value``, commas   ``edit=besiroglu2024:alpha:0.4``
-band      near-optimal when D/D_opt is within [1/band, band]     ``band=2``
-years     release years shown, inclusive                         ``years=2020-2024``
-weights   ``all``, ``open`` or ``closed``                        ``weights=open``
-arch      ``all``, ``dense`` or ``moe``                          ``arch=moe``
-hw        hardware preset (``compute.HARDWARE``)                 ``hw=H100``
-mfu       model-FLOPs utilisation, a fraction in (0, 1]          ``mfu=0.4``
-price     US dollars per GPU-hour                                ``price=2``
-model     the selected model's name (empty: none)                ``model=Chinchilla``
-serve     lifetime inference tokens T (0: training cost only)    ``serve=1e13``
-unique    unique training tokens available (empty: unlimited)    ``unique=2e11``
-target    a target loss in nats per token (empty: none)          ``target=2.0``
-count     count parameters as ``native`` (each law its own),       ``count=non-embedding``
-          ``total`` or ``non-embedding`` (Pearce & Song's fit)
-flop      FLOP model: ``6ND``, ``kaplan``, ``chinchilla``,         ``flop=chinchilla``
-          ``deepseek`` (``conventions.FLOP_MODELS``)
-flat      near-optimal range within this loss tolerance (off: none) ``flat=0.01``
-hide      plot layers hidden, comma-separated (see ``LAYERS``)   ``hide=contours,labels``
-present   presentation mode: large type, controls folded (0/1)   ``present=1``
-========  =====================================================  ==========================
+To add a choice, add one field with ``_declare(...)``; the query key, the JSON, the CLI flag, the
+docs table (regenerate with ``python -m scaling_explorer.scenario``) and the round-trip tests
+follow.
 """
 
 from __future__ import annotations
@@ -38,19 +21,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
-from . import compute, conventions, laws
+from . import compute, flops, laws, presets
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
-TOKENS_MAX = 1e30  # inference demand and unique tokens: far past any corpus or deployment
+#: Inference demand: far past any deployment (a budget of 1e30 FLOPs serves ~1e18 tokens at 70B).
+TOKENS_MAX = 1e30
+#: Unique tokens: the upper end of the 90% interval (1e14 to 1e15, median about 3e14) of the effective
+#: stock of public human-written text, Villalobos et al. 2024 ("Will we run out of data?", ICML, §3).
+UNIQUE_TOKENS_MAX = 1e15
+#: A target loss above ln(262,144) = 12.48 nats, uniform guessing over the largest vocabulary in the
+#: catalog (Gemma 3's 262k tokens), asks for less than no model at all.
+TARGET_LOSS_MAX = 12.48
+PRICE_MAX = 1000.0  # US$ per GPU-hour: ~100x any cloud list price for one GPU
+BAND_MAX = 100.0  # a near-optimal band of 100x either way would call every model near-optimal
 WEIGHTS = ("all", "open", "closed")
 PARAM_COUNTS = ("native", "total", "non-embedding")
 FLATNESS_RANGE = (1e-4, 0.5)  # relative loss tolerance of the near-optimal range
 ARCHITECTURES = ("all", "dense", "moe")
+YEARS_RANGE = (1900, 2100)
 #: Layers of the N-D plot that a lecture step (or the user) can hide.
 LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
 
@@ -70,130 +64,164 @@ def _model_names() -> frozenset[str]:
     return frozenset(load_models()["name"])
 
 
-def _finite(field_name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(field_name, f"{value!r} is not a number")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ScenarioError(field_name, f"{value!r} is not finite")
-    return value
+#: The kinds a field can be: how it is checked, written to a query and read back.
+KINDS = ("number", "text", "keys", "edits", "years", "flag")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The declaration of one Scenario field.
+
+    Attributes
+    ----------
+    key : str
+        Query key (also the CLI flag ``--key``).
+    kind : str
+        One of :data:`KINDS`: ``number`` (a float), ``text`` (one of ``options``), ``keys`` (a tuple
+        of ``options``), ``edits`` (law, coefficient, value triples), ``years`` ((first, last)) or
+        ``flag`` (a bool).
+    doc : str
+        One line: what the choice means, with its unit.
+    example : str
+        A query value, for the docs.
+    optional : bool
+        None is allowed (an empty query value); for ``text``, the empty string is allowed.
+    low, high : float or None
+        Range of a ``number`` (inclusive unless ``low_open`` / ``high_open``).
+    low_open, high_open : bool
+        The bound itself is excluded.
+    options : tuple of str, or a callable returning one, or None
+        What a ``text`` or ``keys`` field may take (a callable when the set is only known at run
+        time, such as the registered laws).
+    ordered : bool
+        For ``keys``: the order is kept and a repeat refused (else sorted, repeats dropped).
+    view : bool
+        A view preference (how the page looks, not what it computes): carried from one scenario
+        to the next by :meth:`Scenario.with_view_of`, so a lecture step never resets it.
+    range_note : str
+        Why the range is what it is (a source), for the docs.
+    """
+
+    key: str
+    kind: str
+    doc: str
+    example: str = ""
+    optional: bool = False
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    options: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
+    ordered: bool = True
+    view: bool = False
+    range_note: str = ""
+
+    def choices(self) -> tuple[str, ...] | None:
+        """The options a ``text`` or ``keys`` field may take now (None: free text or a number)."""
+        return tuple(self.options()) if callable(self.options) else self.options
+
+    def range(self) -> tuple[float, float] | None:
+        """(low, high) of a ``number`` field; None for other kinds."""
+        return None if self.kind != "number" else (self.low, self.high)
+
+    def describe_range(self) -> str:
+        """The accepted values in words, for messages and the docs."""
+        if self.kind == "number":
+            low = f"{'above' if self.low_open else 'from'} {self.low:g}"
+            high = f"{'below' if self.high_open else 'to'} {self.high:g}"
+            return f"{low} {high}" + (" (empty: none)" if self.optional else "")
+        if self.kind in ("text", "keys"):
+            options = self.options if not callable(self.options) else None
+            if options is None:
+                return "a name" if self.kind == "text" else "names, comma-separated"
+            return ("one of " if self.kind == "text" else "any of ") + ", ".join(options)
+        return {"edits": "law:coefficient:value, comma-separated", "years": "first-last, e.g. 2020-2024",
+                "flag": "1 or 0"}[self.kind]
+
+
+def _declare(default, key: str, kind: str, doc: str, **choice) -> dataclasses.Field:
+    """A Scenario field with its :class:`Choice` in the metadata."""
+    return field(default=default, metadata={"choice": Choice(key=key, kind=kind, doc=doc, **choice)})
+
+
+def _law_keys() -> tuple[str, ...]:
+    return presets.law_keys()
+
+
+@lru_cache(maxsize=1)
+def _models() -> tuple[str, ...]:
+    return tuple(sorted(_model_names()))
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """Every user choice. Validated on construction; ``ScenarioError`` names the bad field.
+    """Every user choice. Validated on construction; ``ScenarioError`` names the bad field's query key.
 
-    Attributes
-    ----------
-    budget : float
-        Training compute in FLOPs (opens on Chinchilla's 5.76e23, Hoffmann §4).
-    laws : tuple of str
-        Keys of the laws whose frontiers and rows are shown.
-    surface : str
-        Key of the loss law behind the contours, the shading and the models' status.
-    edits : tuple of (str, str, float)
-        Coefficient edits ``(law key, coefficient, value)``, sorted.
-    band : float
-        A model is near-optimal when D / D_opt lies within [1/band, band].
-    years : (int, int) or None
-        Release years shown (inclusive); None shows all.
-    weights, architecture : str
-        Model filters: ``all``/``open``/``closed`` and ``all``/``dense``/``moe``.
-    hardware : str
-        Key of :data:`scaling_explorer.compute.HARDWARE`.
-    mfu : float
-        Model-FLOPs utilisation, a fraction in (0, 1].
-    price : float
-        US dollars per GPU-hour.
-    model : str
-        Name of the selected model ("" for none).
-    inference_tokens : float
-        Lifetime inference tokens T the models will serve (0: training cost only).
-    unique_tokens : float or None
-        Unique training tokens available, repeated beyond one epoch (None: unlimited).
-    target_loss : float or None
-        A loss to reach, nats per token (None: none).
-    param_count : str
-        Count parameters as ``native`` (each law in its own convention, as published),
-        ``total`` or ``non-embedding`` (laws re-counted by :func:`~scaling_explorer.reexpress.reexpress`;
-        a non-embedding budget is Kaplan's 6·N_nonemb·D).
-    flop_model : str
-        Key of :data:`scaling_explorer.conventions.FLOP_MODELS` every law counts its budget with.
-    flatness : float or None
-        When set, each law's row carries the range of N and D on the budget's iso-FLOP line
-        whose loss is within this relative tolerance of the optimum (0.01 for 1%).
-    hide : tuple of str
-        Plot layers hidden (from :data:`LAYERS`), sorted.
-    present : bool
-        Presentation mode: large type in the figure, the controls folded away.
+    Each field's meaning, query key, range and options are declared beside it (:class:`Choice`);
+    ``docs/api.md`` lists them (:func:`key_table`).
     """
 
-    budget: float = 5.76e23
-    laws: tuple[str, ...] = DEFAULT_LAWS
-    surface: str = "besiroglu2024"
-    edits: tuple[tuple[str, str, float], ...] = ()
-    band: float = 2.0
-    years: tuple[int, int] | None = None
-    weights: str = "all"
-    architecture: str = "all"
-    hardware: str = "H100"
-    mfu: float = 0.4
-    price: float = 2.0
-    model: str = "Chinchilla"
-    inference_tokens: float = 0.0
-    unique_tokens: float | None = None
-    target_loss: float | None = None
-    param_count: str = "native"
-    flop_model: str = "6ND"
-    flatness: float | None = None
-    hide: tuple[str, ...] = ()
-    present: bool = False
+    budget: float = _declare(5.76e23, "budget", "number", "training compute in FLOPs (opens on Chinchilla's, "
+                             "Hoffmann §4)", example="3.14e23", low=BUDGET_RANGE[0], high=BUDGET_RANGE[1],
+                             range_note="a 10M-parameter toy to well past any model trained")
+    laws: tuple[str, ...] = _declare(DEFAULT_LAWS, "laws", "keys", "shown laws (empty: none)",
+                                     example="kaplan2020,besiroglu2024", options=_law_keys,
+                                     range_note="law keys: `scaling-explorer laws`")
+    surface: str = _declare("besiroglu2024", "surface", "text", "loss law for contours, shading and model status",
+                            example="besiroglu2024", options=_law_keys,
+                            range_note="a law key with a loss: `scaling-explorer laws`")
+    edits: tuple[tuple[str, str, float], ...] = _declare((), "edit", "edits", "coefficient edits",
+                                                         example="besiroglu2024:alpha:0.4")
+    band: float = _declare(2.0, "band", "number", "near-optimal when D/D_opt is within [1/band, band]",
+                           example="2", low=1.0, low_open=True, high=BAND_MAX)
+    years: tuple[int, int] | None = _declare(None, "years", "years", "release years shown, inclusive (empty: all)",
+                                             example="2020-2024", optional=True)
+    weights: str = _declare("all", "weights", "text", "models shown by their weights", example="open",
+                            options=WEIGHTS)
+    architecture: str = _declare("all", "arch", "text", "models shown by architecture", example="moe",
+                                 options=ARCHITECTURES)
+    hardware: str = _declare("H100", "hw", "text", "hardware preset (compute.HARDWARE)", example="H100",
+                             options=tuple(compute.HARDWARE))
+    mfu: float = _declare(0.4, "mfu", "number", "model-FLOPs utilisation, a fraction", example="0.4",
+                          low=0.0, low_open=True, high=1.0)
+    price: float = _declare(2.0, "price", "number", "US dollars per GPU-hour", example="2", low=0.0, low_open=True,
+                            high=PRICE_MAX, range_note="about 100x any cloud list price for one GPU")
+    model: str = _declare("Chinchilla", "model", "text", "the selected model's name (empty: none)",
+                          example="Chinchilla", optional=True, options=_models,
+                          range_note="a name in data/models.csv")
+    inference_tokens: float = _declare(0.0, "serve", "number", "lifetime inference tokens T (0: training cost only)",
+                                       example="1e13", low=0.0, high=TOKENS_MAX)
+    unique_tokens: float | None = _declare(None, "unique", "number", "unique training tokens available "
+                                           "(empty: unlimited)", example="2e11", optional=True, low=0.0,
+                                           low_open=True, high=UNIQUE_TOKENS_MAX,
+                                           range_note="the stock of public text, Villalobos et al. 2024: "
+                                                      "1e14 to 1e15 tokens (90%)")
+    target_loss: float | None = _declare(None, "target", "number", "a target loss in nats per token (empty: none); "
+                                         "above the surface law's irreducible loss", example="2.0", optional=True,
+                                         low=0.0, low_open=True, high=TARGET_LOSS_MAX,
+                                         range_note="uniform guessing over a 262k vocabulary is 12.48 nats")
+    param_count: str = _declare("native", "count", "text", "count N as each law's own, total or non-embedding "
+                                "(Pearce & Song's fit)", example="non-embedding", options=PARAM_COUNTS)
+    flop_model: str = _declare("6ND", "flop", "text", "FLOP model every law counts its budget with "
+                               "(flops.FLOP_MODELS)", example="chinchilla",
+                               options=tuple(flops.FLOP_MODELS))
+    flatness: float | None = _declare(None, "flat", "number", "near-optimal range within this relative loss "
+                                      "tolerance (empty: none)", example="0.01", optional=True,
+                                      low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
+    hide: tuple[str, ...] = _declare((), "hide", "keys", "plot layers hidden", example="contours,labels",
+                                     options=LAYERS, ordered=False, view=True)
+    present: bool = _declare(False, "present", "flag", "presentation mode: large type, controls folded",
+                             example="1", view=True)
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731  (frozen)
-        budget = _finite("budget", self.budget)
-        if not BUDGET_RANGE[0] <= budget <= BUDGET_RANGE[1]:
-            raise ScenarioError("budget", f"{budget:g} FLOPs is outside {BUDGET_RANGE[0]:g} to {BUDGET_RANGE[1]:g}")
-        set_("budget", budget)
-        if self.param_count not in PARAM_COUNTS:
-            raise ScenarioError("count", f"{self.param_count!r} is not one of {', '.join(PARAM_COUNTS)}")
-        if self.flop_model not in conventions.FLOP_MODELS:
-            raise ScenarioError("flop", f"unknown FLOP model {self.flop_model!r}; choose from "
-                                f"{', '.join(conventions.FLOP_MODELS)}")
-        if self.flatness is not None:
-            flatness = _finite("flat", self.flatness)
-            if not FLATNESS_RANGE[0] <= flatness <= FLATNESS_RANGE[1]:
-                raise ScenarioError("flat", f"a loss tolerance must lie in {FLATNESS_RANGE[0]:g} to "
-                                    f"{FLATNESS_RANGE[1]:g} (0.01 is 1%), got {flatness:g}")
-            set_("flatness", flatness)
+        for f in _FIELDS:
+            object.__setattr__(self, f.name, _check(f.metadata["choice"], getattr(self, f.name)))
+        self._check_together()
 
-        if isinstance(self.laws, str) or not all(isinstance(k, str) for k in self.laws):
-            raise ScenarioError("laws", f"must be a sequence of law keys, got {self.laws!r}")
-        known = laws.law_keys()
-        for key in self.laws:
-            if key not in known:
-                raise ScenarioError("laws", f"unknown law {key!r}; choose from {', '.join(known)}")
-        if len(set(self.laws)) != len(self.laws):
-            raise ScenarioError("laws", f"a law is listed twice in {','.join(self.laws)}")
-        set_("laws", tuple(self.laws))
-
-        if self.surface not in known:
-            raise ScenarioError("surface", f"unknown law {self.surface!r}; choose from {', '.join(known)}")
-
-        edits = {}
-        for item in self.edits:
-            try:
-                key, name, value = item
-            except (TypeError, ValueError):
-                raise ScenarioError("edit", f"{item!r} is not (law, coefficient, value)") from None
-            if key not in known:
-                raise ScenarioError("edit", f"unknown law {key!r}")
-            if (key, name) in edits:
-                raise ScenarioError("edit", f"{key}:{name} is edited twice")
-            edits[key, name] = _finite("edit", value)
-        set_("edits", tuple(sorted((k, n, v) for (k, n), v in edits.items())))
-        for key in {k for k, _ in edits}:
+    def _check_together(self) -> None:
+        """Checks that involve more than one field, or the laws themselves."""
+        for key in {k for k, _, _ in self.edits}:
             try:
                 self.law(key)
             except ScenarioError:
@@ -202,66 +230,19 @@ class Scenario:
                 raise ScenarioError("edit", str(exc)) from None
         for key in self.laws:
             self.law(key)  # a convention a law cannot take raises here, naming its key
-        if not self.law(self.surface).has_loss:
+        surface = self.law(self.surface)
+        if not surface.has_loss:
             raise ScenarioError("surface", f"{self.surface!r} is an allocation law without a loss surface")
-
-        band = _finite("band", self.band)
-        if not band > 1:
-            raise ScenarioError("band", f"must be above 1, got {band:g}")
-        set_("band", band)
-
-        if self.years is not None:
-            try:
-                low, high = (int(y) for y in self.years)
-            except (TypeError, ValueError):
-                raise ScenarioError("years", f"{self.years!r} is not (first year, last year)") from None
-            if not 1900 <= low <= high <= 2100:
-                raise ScenarioError("years", f"{low}-{high} is not a span of years")
-            set_("years", (low, high))
-        if self.weights not in WEIGHTS:
-            raise ScenarioError("weights", f"{self.weights!r} is not one of {', '.join(WEIGHTS)}")
-        if self.architecture not in ARCHITECTURES:
-            raise ScenarioError("arch", f"{self.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
-        if self.hardware not in compute.HARDWARE:
-            raise ScenarioError("hw", f"unknown hardware {self.hardware!r}; choose from {', '.join(compute.HARDWARE)}")
-        mfu = _finite("mfu", self.mfu)
-        if not 0 < mfu <= 1:
-            raise ScenarioError("mfu", f"must be a fraction in (0, 1], got {mfu:g}")
-        set_("mfu", mfu)
-        price = _finite("price", self.price)
-        if not price > 0:
-            raise ScenarioError("price", f"must be above $0 per GPU-hour, got {price:g}")
-        set_("price", price)
-        if not isinstance(self.model, str):
-            raise ScenarioError("model", f"{self.model!r} is not a model name")
-        if self.model and self.model not in _model_names():
-            raise ScenarioError("model", f"no model called {self.model!r} in the catalog")
-        tokens = _finite("serve", self.inference_tokens)
-        if not 0 <= tokens <= TOKENS_MAX:
-            raise ScenarioError("serve", f"lifetime inference tokens must be 0 to {TOKENS_MAX:g}, got {tokens:g}")
-        set_("inference_tokens", tokens)
-        if self.unique_tokens is not None:
-            unique = _finite("unique", self.unique_tokens)
-            if not 0 < unique <= TOKENS_MAX:
-                raise ScenarioError("unique", f"unique tokens must be above 0 and at most {TOKENS_MAX:g}, "
-                                              f"got {unique:g}")
-            set_("unique_tokens", unique)
-        if self.target_loss is not None:
-            target = _finite("target", self.target_loss)
-            if not target > 0:
-                raise ScenarioError("target", f"a target loss must be above 0 nats per token, got {target:g}")
-            set_("target_loss", target)
-        if isinstance(self.hide, str) or any(layer not in LAYERS for layer in self.hide):
-            raise ScenarioError("hide", f"{self.hide!r}: layers are {', '.join(LAYERS)}")
-        set_("hide", tuple(sorted(set(self.hide))))
-        if not isinstance(self.present, bool):
-            raise ScenarioError("present", f"must be true or false, got {self.present!r}")
+        irreducible = getattr(surface, "E", None)
+        if self.target_loss is not None and irreducible is not None and self.target_loss <= irreducible:
+            raise ScenarioError("target", f"{self.target_loss:g} nats is at or below {surface.name}'s irreducible "
+                                          f"loss E = {irreducible:g}: no model reaches it")
 
     # -- laws ------------------------------------------------------------------------------
     def law(self, key: str) -> laws.Law:
         """The law behind ``key`` with this scenario's edits, parameter count and FLOP model applied."""
         if key not in self._laws_cache:
-            law = laws.edited(laws.get_law(key), self.edits_for(key))
+            law = laws.edited(presets.get_law(key), self.edits_for(key))
             if self.param_count != "native":
                 from .reexpress import reexpress
 
@@ -269,8 +250,8 @@ class Scenario:
             if self.flop_model != "6ND":
                 if "flop_model" not in {f.name for f in dataclasses.fields(law)}:
                     raise ScenarioError("flop", f"{law.name} counts its FLOPs its own way; use flop=6ND with it")
-                flops = conventions.get_flop_model(self.flop_model).for_params(law.params_meaning)
-                law = dataclasses.replace(law, flop_model=flops)
+                flop_model = flops.get_flop_model(self.flop_model).for_params(law.params_meaning)
+                law = dataclasses.replace(law, flop_model=flop_model)
             self._laws_cache[key] = law
         return self._laws_cache[key]
 
@@ -279,16 +260,51 @@ class Scenario:
         return {name: value for k, name, value in self.edits if k == key}
 
     def replace(self, **changes) -> Scenario:
-        """A validated copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
+        """A validated copy with some fields changed.
+
+        Equal to building the Scenario afresh with those values, but only the changed fields are
+        checked, and the laws are rebuilt only when a field they depend on changed (a budget step
+        on the page replaces one number).
+        """
+        if not changes.keys() <= FIELDS.keys():
+            return dataclasses.replace(self, **changes)  # TypeError naming the unknown field, as dataclasses does
+        new = object.__new__(Scenario)
+        for name in FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        for name, value in changes.items():
+            object.__setattr__(new, name, _check(FIELDS[name], value))
+        if _CHECKED_TOGETHER.isdisjoint(changes):
+            object.__setattr__(new, "_laws_cache", self._laws_cache)  # same laws: share what was built
+        else:
+            object.__setattr__(new, "_laws_cache", {})
+            new._check_together()
+        return new
 
     def changed_fields(self, other: Scenario) -> frozenset[str]:
         """Names of the fields that differ between this scenario and ``other``."""
         return frozenset(f.name for f in _FIELDS if getattr(self, f.name) != getattr(other, f.name))
 
+    # -- view preferences ------------------------------------------------------------------
+    def view_preferences(self) -> dict:
+        """The view preferences (fields declared ``view=True``: ``hide``, ``present``) as {field: value}."""
+        return {name: getattr(self, name) for name in VIEW_FIELDS}
+
+    def with_view_of(self, other: Scenario, names: tuple[str, ...] | None = None) -> Scenario:
+        """The scenario with ``other``'s view preferences (all, or only ``names``).
+
+        A lecture step builds its own scenario and then takes the page's ``present``:
+        ``step.with_view_of(page, ("present",))``; a step that sets no layers takes ``hide`` too.
+        """
+        names = VIEW_FIELDS if names is None else tuple(names)
+        for name in names:
+            if name not in VIEW_FIELDS:
+                raise ScenarioError(_KEY.get(name, name), "is not a view preference")
+        changes = {n: getattr(other, n) for n in names if getattr(other, n) != getattr(self, n)}
+        return self.replace(**changes) if changes else self
+
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Every field as JSON-ready values."""
+        """Every field as JSON-ready values, by field name."""
         return {f.name: _to_json_value(getattr(self, f.name)) for f in _FIELDS}
 
     @classmethod
@@ -296,19 +312,11 @@ class Scenario:
         """The inverse of :meth:`to_dict`; unknown keys raise ``ScenarioError``."""
         if not isinstance(data, dict):
             raise ScenarioError("scenario", f"expected an object, got {type(data).__name__}")
-        names = {f.name for f in _FIELDS}
-        for key in data:
-            if key not in names:
-                raise ScenarioError(key, f"unknown field; known: {', '.join(sorted(names))}")
-        values = dict(data)
-        if "laws" in values and isinstance(values["laws"], list):
-            values["laws"] = tuple(values["laws"])
-        if "hide" in values and isinstance(values["hide"], list):
-            values["hide"] = tuple(values["hide"])
-        if "edits" in values and isinstance(values["edits"], list):
-            values["edits"] = tuple(tuple(e) if isinstance(e, list) else e for e in values["edits"])
-        if values.get("years") is not None and isinstance(values["years"], list):
-            values["years"] = tuple(values["years"])
+        values = {}
+        for name, value in data.items():
+            if name not in FIELDS:
+                raise ScenarioError(name, f"unknown field; known: {', '.join(sorted(FIELDS))}")
+            values[name] = _from_json_value(FIELDS[name], value)
         return cls(**values)
 
     def to_json(self) -> str:
@@ -326,14 +334,13 @@ class Scenario:
 
     def to_query(self) -> str:
         """The scenario as a URL query string; fields at their default are left out."""
-        default = _DEFAULT
-        pairs = [(_KEY[f.name], _QUERY_WRITE[f.name](getattr(self, f.name)))
-                 for f in _FIELDS if getattr(self, f.name) != getattr(default, f.name)]
+        pairs = [(c.key, _write(c, getattr(self, f.name))) for f in _FIELDS if (c := f.metadata["choice"])
+                 and getattr(self, f.name) != f.default]
         return urlencode(pairs, safe=",:")
 
     @classmethod
-    def from_query(cls, query: str) -> Scenario:
-        """Read a URL query string (a leading ``?`` is fine); unknown keys and bad values raise."""
+    def query_values(cls, query: str) -> dict:
+        """Read a query string into {field name: value} without building the Scenario (bad text raises)."""
         if not isinstance(query, str):
             raise ScenarioError("query", f"expected text, got {type(query).__name__}")
         values: dict = {}
@@ -343,8 +350,49 @@ class Scenario:
                 raise ScenarioError(key, f"unknown query key; known: {', '.join(_FIELD_OF)}")
             if name in values:
                 raise ScenarioError(key, "given more than once")
-            values[name] = _QUERY_READ[name](key, text)
-        return cls(**values)
+            values[name] = _read(FIELDS[name], text)
+        return values
+
+    @classmethod
+    def from_query(cls, query: str) -> Scenario:
+        """Read a URL query string (a leading ``?`` is fine); unknown keys and bad values raise."""
+        return cls(**cls.query_values(query))
+
+    @classmethod
+    def from_query_lenient(cls, query: str) -> tuple[Scenario, dict[str, str]]:
+        """Read a link: the good keys apply, each bad one is left at its default and named.
+
+        Returns
+        -------
+        scenario : Scenario
+        problems : dict
+            {query key: message} for every key that was not applied.
+        """
+        problems: dict[str, str] = {}
+        values: dict = {}
+        seen: set[str] = set()
+        for key, text in parse_qsl(str(query).lstrip("?"), keep_blank_values=True):
+            name = _FIELD_OF.get(key)
+            if name is None:
+                problems[key] = f"unknown query key; known: {', '.join(_FIELD_OF)}"
+            elif key in seen:
+                problems[key] = "given more than once"
+                values.pop(name, None)
+            else:
+                seen.add(key)
+                try:
+                    values[name] = _read(FIELDS[name], text)
+                except ScenarioError as exc:
+                    problems[key] = str(exc).removeprefix(f"{key}: ")
+        while True:
+            try:
+                return cls(**values), problems
+            except ScenarioError as exc:
+                name = _FIELD_OF.get(exc.field)
+                if name not in values:  # not one of the link's keys: nothing left to drop
+                    raise
+                problems[exc.field] = str(exc).removeprefix(f"{exc.field}: ")
+                del values[name]
 
     def to_code(self) -> str:
         """A short Python snippet that recomputes this scenario's numbers through the public API.
@@ -355,9 +403,9 @@ class Scenario:
         imports = ["Scenario", "evaluate"]
         registrations = []
         for key in dict.fromkeys((*self.laws, self.surface, *(k for k, _, _ in self.edits))):
-            if key in laws.PRESETS:
+            if key in presets.PRESETS:
                 continue
-            law = laws.get_law(key)
+            law = presets.get_law(key)
             kind = type(law).__name__
             if kind not in imports:
                 imports.append(kind)
@@ -365,8 +413,7 @@ class Scenario:
             registrations.append(f"register_law({key!r}, {kind}({coefficients}, name={law.name!r}), replace=True)")
         if registrations:
             imports.append("register_law")
-        changed = {f.name: getattr(self, f.name) for f in _FIELDS
-                   if getattr(self, f.name) != getattr(_DEFAULT, f.name)}
+        changed = {f.name: getattr(self, f.name) for f in _FIELDS if getattr(self, f.name) != f.default}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return "\n".join([
             f"from scaling_explorer import {', '.join(imports)}", *registrations, "",
@@ -376,26 +423,135 @@ class Scenario:
 
 
 _FIELDS = tuple(f for f in dataclasses.fields(Scenario) if f.init)
-_DEFAULT = Scenario.__new__(Scenario)  # filled below without validation (the catalog loads lazily)
-for _f in _FIELDS:
-    object.__setattr__(_DEFAULT, _f.name, _f.default)
-object.__setattr__(_DEFAULT, "_laws_cache", {})
+#: Every declared field: {field name: Choice}, in the Scenario's order.
+FIELDS: dict[str, Choice] = {f.name: f.metadata["choice"] for f in _FIELDS}
+_KEY = {name: c.key for name, c in FIELDS.items()}
+_FIELD_OF = {c.key: name for name, c in FIELDS.items()}
+# The class's numpy-style Attributes section, from the declarations (help(Scenario) lists every field).
+if Scenario.__doc__:  # None under python -OO
+    Scenario.__doc__ += "\n    Attributes\n    ----------\n" + "".join(
+        f"    {name} : {f.type}\n        {c.doc} (query key ``{c.key}``; {c.describe_range()}).\n"
+        for name, c, f in ((f.name, f.metadata["choice"], f) for f in _FIELDS))
+#: Fields :meth:`Scenario._check_together` (the laws, and what is checked against them) depends on.
+_CHECKED_TOGETHER = frozenset({"laws", "surface", "edits", "param_count", "flop_model", "target_loss"})
+#: Fields that are view preferences (``Choice.view``).
+VIEW_FIELDS = tuple(name for name, c in FIELDS.items() if c.view)
 
-_KEY = {f.name: f.name for f in _FIELDS} | {"edits": "edit", "architecture": "arch", "hardware": "hw",
-                                           "inference_tokens": "serve", "unique_tokens": "unique",
-                                           "target_loss": "target", "param_count": "count", "flop_model": "flop",
-                                           "flatness": "flat"}
-_FIELD_OF = {v: k for k, v in _KEY.items()}
+
+def choice(name_or_key: str) -> Choice:
+    """The declaration of a field, by field name (``inference_tokens``) or query key (``serve``)."""
+    name = name_or_key if name_or_key in FIELDS else _FIELD_OF.get(name_or_key)
+    if name is None:
+        raise KeyError(name_or_key)
+    return FIELDS[name]
 
 
-def _to_json_value(value):
-    if isinstance(value, tuple):
-        return [_to_json_value(v) for v in value]
+def field_name(key: str) -> str:
+    """The field behind a query key (``serve`` -> ``inference_tokens``)."""
+    return _FIELD_OF[key]
+
+
+def query_key(name: str) -> str:
+    """The query key of a field (``inference_tokens`` -> ``serve``)."""
+    return _KEY[name]
+
+
+# -- per-kind checks, readers and writers --------------------------------------------------------
+def _finite(key: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(key, f"{value!r} is not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ScenarioError(key, f"{value!r} is not finite")
     return value
+
+
+def _check(c: Choice, value):
+    """``value`` normalised (floats, sorted tuples) if it fits the declaration; else ScenarioError."""
+    key = c.key
+    if value is None and c.optional and c.kind != "text":
+        return None
+    if c.kind == "number":
+        x = _finite(key, value)
+        too_low = x <= c.low if c.low_open else x < c.low
+        too_high = x >= c.high if c.high_open else x > c.high
+        if too_low or too_high:
+            raise ScenarioError(key, f"{x:g} is outside the accepted range: {c.describe_range()}"
+                                + (f" ({c.range_note})" if c.range_note else ""))
+        return x
+    if c.kind == "text":
+        if not isinstance(value, str):
+            raise ScenarioError(key, f"{value!r} is not text")
+        if value == "" and c.optional:
+            return value
+        options = c.choices()
+        if options is not None and value not in options:
+            if len(options) > 30:
+                raise ScenarioError(key, f"no {value!r} among the {len(options)} known"
+                                    + (f" ({c.range_note})" if c.range_note else ""))
+            raise ScenarioError(key, f"{value!r} is not one of {', '.join(options)}")
+        return value
+    if c.kind == "keys":
+        if isinstance(value, str) or not isinstance(value, (tuple, list)) or not all(
+                isinstance(k, str) for k in value):
+            raise ScenarioError(key, f"must be a sequence of names, got {value!r}")
+        options = c.choices()
+        for k in value:
+            if options is not None and k not in options:
+                raise ScenarioError(key, f"unknown {k!r}; choose from {', '.join(options)}")
+        if not c.ordered:
+            return tuple(sorted(set(value)))
+        if len(set(value)) != len(value):
+            raise ScenarioError(key, f"a name is listed twice in {','.join(value)}")
+        return tuple(value)
+    if c.kind == "edits":
+        edits = {}
+        known = presets.law_keys()
+        for item in value:
+            try:
+                law_key, name, x = item
+            except (TypeError, ValueError):
+                raise ScenarioError(key, f"{item!r} is not (law, coefficient, value)") from None
+            if law_key not in known:
+                raise ScenarioError(key, f"unknown law {law_key!r}")
+            if (law_key, name) in edits:
+                raise ScenarioError(key, f"{law_key}:{name} is edited twice")
+            edits[law_key, name] = _finite(key, x)
+        return tuple(sorted((k, n, x) for (k, n), x in edits.items()))
+    if c.kind == "years":
+        try:
+            low, high = (int(y) for y in value)
+        except (TypeError, ValueError):
+            raise ScenarioError(key, f"{value!r} is not (first year, last year)") from None
+        if not YEARS_RANGE[0] <= low <= high <= YEARS_RANGE[1]:
+            raise ScenarioError(key, f"{low}-{high} is not a span of years")
+        return (low, high)
+    if c.kind == "flag":
+        if not isinstance(value, bool):
+            raise ScenarioError(key, f"must be true or false, got {value!r}")
+        return value
+    raise AssertionError(c.kind)
 
 
 def _fmt(x: float) -> str:
     return repr(float(x)).replace("e+", "e")  # shortest text that reads back as the same float
+
+
+def _write(c: Choice, value) -> str:
+    """The query text of ``value`` (inverse of :func:`_read`)."""
+    if value is None:
+        return ""
+    if c.kind == "number":
+        return _fmt(value)
+    if c.kind == "keys":
+        return ",".join(value)
+    if c.kind == "edits":
+        return ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in value)
+    if c.kind == "years":
+        return f"{value[0]}-{value[1]}"
+    if c.kind == "flag":
+        return "1" if value else "0"
+    return str(value)
 
 
 def _read_float(key: str, text: str) -> float:
@@ -405,58 +561,78 @@ def _read_float(key: str, text: str) -> float:
         raise ScenarioError(key, f"{text!r} is not a number") from None
 
 
-def _read_keys(key: str, text: str) -> tuple[str, ...]:
-    return tuple(k for k in text.split(",")) if text else ()
+def _read(c: Choice, text: str):
+    """The value of a query text (checked later, on construction)."""
+    key = c.key
+    if c.optional and text == "" and c.kind != "text":
+        return None
+    if c.kind == "number":
+        return _read_float(key, text)
+    if c.kind == "keys":
+        return tuple(text.split(",")) if text else ()
+    if c.kind == "edits":
+        edits = []
+        for item in filter(None, text.split(",")):
+            parts = item.split(":")
+            if len(parts) != 3:
+                raise ScenarioError(key, f"{item!r} is not law:coefficient:value")
+            edits.append((parts[0], parts[1], _read_float(key, parts[2])))
+        return tuple(edits)
+    if c.kind == "years":
+        low, sep, high = text.partition("-")
+        try:
+            return (int(low), int(high)) if sep else (int(low), int(low))
+        except ValueError:
+            raise ScenarioError(key, f"{text!r} is not a span of years such as 2020-2024") from None
+    if c.kind == "flag":
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ScenarioError(key, f"{text!r} is not 1 or 0")
+    return text
 
 
-def _read_edits(key: str, text: str):
-    edits = []
-    for item in filter(None, text.split(",")):
-        parts = item.split(":")
-        if len(parts) != 3:
-            raise ScenarioError(key, f"{item!r} is not law:coefficient:value")
-        edits.append((parts[0], parts[1], _read_float(key, parts[2])))
-    return tuple(edits)
+def _to_json_value(value):
+    if isinstance(value, tuple):
+        return [_to_json_value(v) for v in value]
+    return value
 
 
-def _read_bool(key: str, text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ScenarioError(key, f"{text!r} is not 1 or 0")
+def _from_json_value(c: Choice, value):
+    if c.kind in ("keys", "years") and isinstance(value, list):
+        return tuple(value)
+    if c.kind == "edits" and isinstance(value, list):
+        return tuple(tuple(e) if isinstance(e, list) else e for e in value)
+    return value
 
 
-def _read_years(key: str, text: str):
-    low, sep, high = text.partition("-")
-    try:
-        return (int(low), int(high)) if sep else (int(low), int(low))
-    except ValueError:
-        raise ScenarioError(key, f"{text!r} is not a span of years such as 2020-2024") from None
+# -- documentation -----------------------------------------------------------------------------
+def key_table() -> str:
+    """The query keys as a Markdown table (key, meaning, accepted values, default, example), from the declarations."""
+    lines = ["| key | meaning | accepted | default | example |", "|---|---|---|---|---|"]
+    for f in _FIELDS:
+        c = f.metadata["choice"]
+        accepted = c.describe_range() + (f"; {c.range_note}" if c.range_note else "")
+        default = _write(c, f.default) or "(empty)"
+        view = " (view preference)" if c.view else ""
+        lines.append(f"| `{c.key}` | {c.doc}{view} | {accepted} | `{default}` | `{c.key}={c.example}` |")
+    return "\n".join(lines) + "\n"
 
 
-_QUERY_WRITE = {
-    "budget": _fmt, "band": _fmt, "mfu": _fmt, "price": _fmt,
-    "laws": ",".join, "hide": ",".join,
-    "edits": lambda edits: ",".join(f"{k}:{n}:{_fmt(v)}" for k, n, v in edits),
-    "years": lambda years: "" if years is None else f"{years[0]}-{years[1]}",
-    "present": lambda present: "1" if present else "0",
-    "surface": str, "weights": str, "architecture": str, "hardware": str, "model": str,
-    "inference_tokens": _fmt,
-    "unique_tokens": lambda v: "" if v is None else _fmt(v),
-    "target_loss": lambda v: "" if v is None else _fmt(v),
-    "param_count": str, "flop_model": str, "flatness": lambda x: "" if x is None else _fmt(x),
-}
-_QUERY_READ = {
-    "budget": _read_float, "band": _read_float, "mfu": _read_float, "price": _read_float,
-    "laws": _read_keys, "hide": _read_keys, "edits": _read_edits,
-    "years": lambda key, text: None if text == "" else _read_years(key, text),
-    "present": lambda key, text: _read_bool(key, text),
-    "surface": lambda key, text: text, "weights": lambda key, text: text,
-    "architecture": lambda key, text: text, "hardware": lambda key, text: text, "model": lambda key, text: text,
-    "inference_tokens": _read_float,
-    "unique_tokens": lambda key, text: None if text == "" else _read_float(key, text),
-    "target_loss": lambda key, text: None if text == "" else _read_float(key, text),
-    "param_count": lambda key, text: text, "flop_model": lambda key, text: text,
-    "flatness": lambda key, text: None if text == "" else _read_float(key, text),
-}
+DOCS_BEGIN, DOCS_END = "<!-- scenario keys: begin (generated by key_table) -->", "<!-- scenario keys: end -->"
+
+
+def docs_with_key_table(text: str) -> str:
+    """``text`` (docs/api.md) with the generated key table between its markers."""
+    head, _, rest = text.partition(DOCS_BEGIN)
+    _, _, tail = rest.partition(DOCS_END)
+    return f"{head}{DOCS_BEGIN}\n{key_table()}{DOCS_END}{tail}"
+
+
+if __name__ == "__main__":  # python -m scaling_explorer.scenario docs/api.md: regenerate the key table
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1])
+    path.write_text(docs_with_key_table(path.read_text()))

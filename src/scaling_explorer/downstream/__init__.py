@@ -1,5 +1,6 @@
-"""What a loss means downstream: predicted benchmark error (Gadre et al. 2024), observed scores of
-published models (Ruan et al. 2024), and how far to trust either.
+"""What a loss means downstream: predicted benchmark error, observed scores, and how far to trust them.
+
+Predicted error from Gadre et al. 2024, observed scores of published models from Ruan et al. 2024.
 
 - :mod:`.gadre`: the loss laws in tokens per parameter (presets ``gadre2024-c4``, ``gadre2024-rpj``,
   ``gadre2024-rw``), the loss-to-error laws, :func:`predict_downstream` and the refit from their runs.

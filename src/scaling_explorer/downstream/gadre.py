@@ -307,7 +307,7 @@ RESIDUAL_SCALE = 1e-3  # a thousandth of a nat, or of an error fraction: the siz
 
 @dataclass(frozen=True)
 class GadreFit:
-    """This project's refit of one training set's two Gadre laws.
+    """The project's refit of one training set's two Gadre laws.
 
     Attributes
     ----------

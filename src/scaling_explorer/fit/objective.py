@@ -36,6 +36,7 @@ class Design:
 
     @classmethod
     def from_runs(cls, runs: pd.DataFrame) -> Design:
+        """The design of ``runs``: log N and log D standardised, log loss."""
         logN = np.log(runs["params"].to_numpy(float))
         logD = np.log(runs["tokens"].to_numpy(float))
         muN, muD = logN.mean(), logD.mean()
@@ -48,6 +49,7 @@ class Design:
         return np.stack([a - al * self.muN, b - be * self.muD, e, al * self.sN, be * self.sD], axis=-1)
 
     def to_original(self, t: np.ndarray) -> np.ndarray:
+        """Internal coordinates -> Hoffmann's (a, b, e, alpha, beta); the inverse of :meth:`to_internal`."""
         a, b, e, al, be = np.moveaxis(np.atleast_2d(t), -1, 0)
         alpha, beta = al / self.sN, be / self.sD
         return np.stack([a + alpha * self.muN, b + beta * self.muD, e, alpha, beta], axis=-1)

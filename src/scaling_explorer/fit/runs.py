@@ -177,6 +177,7 @@ def read_runs(source, *, max_bytes: int = 10_000_000) -> pd.DataFrame:
 
 
 def as_runs(runs) -> pd.DataFrame:
+    """``runs`` as a checked runs table (a DataFrame as is, a path or text read by :func:`read_runs`)."""
     if isinstance(runs, pd.DataFrame):
         missing = [c for c in ("params", "tokens", "loss") if c not in runs.columns]
         if missing:

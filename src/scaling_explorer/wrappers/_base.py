@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..conventions import FlopModel
+from ..flops import FlopModel
 
 
 class NotApplicable(ValueError):

@@ -103,10 +103,12 @@ class DataConstrained(OverBaseLaw):
     # -- what the base law provides -------------------------------------------------------
     @property
     def name(self) -> str:
+        """The base law's name and what the wrapper adds."""
         return f"{self.base.name}, {self.unique_tokens:.3g} unique tokens"
 
     @property
     def citation(self) -> str:
+        """The base law's citation and the wrapper's source."""
         return f"{self.base.citation}; repetition model: Muennighoff et al. 2023, arXiv:2305.16264"
 
 

@@ -342,10 +342,12 @@ class InferenceAware(OverBaseLaw):
 
     @property
     def name(self) -> str:
+        """The base law's name and what the wrapper adds."""
         return f"{self.base.name}, serving {self.inference_tokens:.3g} tokens"
 
     @property
     def citation(self) -> str:
+        """The base law's citation and the wrapper's source."""
         return f"{self.base.citation}; inference-aware: Sardana et al. 2024, arXiv:2401.00448"
 
 

@@ -18,15 +18,16 @@ with GPT-2's tokenizer (129M to 3.7B parameters): its losses are not comparable 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import elementwise
 
 from .._checks import positive
-from ..conventions import FlopModel, ParamCount
-from ..laws import FittedRange, ParametricLaw, _check_coefficients
+from ..counting import ParamCount
+from ..flops import FlopModel
+from ..laws import FittedRange, LawInfo, ParametricLaw, _check_coefficients
 
 KRAJEWSKI = ("Krajewski et al. 2024, Scaling Laws for Fine-Grained Mixture of Experts, arXiv:2402.07871 "
              "(Table 1 fit; FLOPs of §3, c_f = 6, c_r = 14; E = 64)")
@@ -83,7 +84,7 @@ class MoEFlopModel(FlopModel):
 
 
 @dataclass(frozen=True)
-class FineGrainedMoELaw:
+class FineGrainedMoELaw(LawInfo):
     """L(N, D) = c + (g / G**gamma + a) / N**alpha + b / D**beta at granularity G (Krajewski et al. 2024).
 
     N counts total non-embedding parameters (every expert); :meth:`active_params` gives the
@@ -100,10 +101,8 @@ class FineGrainedMoELaw:
     c: float
     granularity: float = 1.0
     expansion_rate: float = 64.0
-    name: str = "custom fine-grained MoE law"
-    citation: str = "user-defined coefficients"
-    params_meaning: ParamCount = ParamCount.NON_EMBEDDING
-    fitted_range: FittedRange | None = None
+    name: str = field(default="custom fine-grained MoE law", kw_only=True)
+    params_meaning: ParamCount = field(default=ParamCount.NON_EMBEDDING, kw_only=True)
     has_loss: ClassVar[bool] = True
     frontier_minimises_loss: ClassVar[bool] = True
     coefficients: ClassVar[tuple[str, ...]] = ("a", "alpha", "b", "beta", "g", "gamma", "c", "granularity")
@@ -112,8 +111,8 @@ class FineGrainedMoELaw:
     architectures: ClassVar[frozenset[str]] = frozenset({"moe"})
 
     def __post_init__(self):
+        super().__post_init__()
         _check_coefficients(**{k: getattr(self, k) for k in (*self.coefficients, "expansion_rate")})
-        object.__setattr__(self, "params_meaning", ParamCount(self.params_meaning))
 
     @property
     def flop_model(self) -> MoEFlopModel:
@@ -132,7 +131,7 @@ class FineGrainedMoELaw:
         return replace(self, granularity=G)
 
     def dense_equivalent(self) -> ParametricLaw:
-        """This law at its granularity as a plain Chinchilla-form loss (FLOPs are still the MoE's)."""
+        """The law at its granularity as a plain Chinchilla-form loss (FLOPs are still the MoE's)."""
         return ParametricLaw(E=self.c, A=self.model_term, B=self.b, alpha=self.alpha, beta=self.beta,
                              name=self.name, citation=self.citation, params_meaning=self.params_meaning)
 
