@@ -14,7 +14,8 @@ from ..catalog import NOT_PLOTTED
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
 from .format import fmt_count
-from .state import LAWS_CHANGED, AppState
+from .compat import demand_applies
+from .state import AppState
 
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
@@ -34,8 +35,8 @@ class NumbersView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", "param_count", "flop_model",
-                                   "flatness", "inference_tokens", "unique_tokens", "target_loss", LAWS_CHANGED})
+        # The law rows and the budget do not depend on which models show or how the page is viewed.
+        state.watch(self.refresh, ignore={"years", "weights", "architecture", "model", "band", "hide", "present"})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -156,8 +157,9 @@ class ModelCardView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"model", "laws", "edits", "band", "param_count", "flop_model", "inference_tokens",
-                                   LAWS_CHANGED})
+        # A model's verdicts do not depend on the budget, the money, the page's filters or the view.
+        state.watch(self.refresh, ignore={"budget", "hardware", "mfu", "price", "unique_tokens", "target_loss",
+                                          "years", "weights", "architecture", "hide", "present", "flatness"})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -201,8 +203,8 @@ class ModelCardView:
                          "model's own (N, D) is the cheapest way, training plus serving, to its predicted loss. "
                          "<i>none</i>: no demand makes it optimal (it saw fewer tokens than the compute-optimal "
                          "D, and serving only ever favours more tokens).</div>")
-            if "status_at_demand" in m.index:
-                at = m["status_at_demand"]
+            if demand_applies(self.state.readout):
+                at = m["status"]
                 lines.append(f"<div>At T = {s.inference_tokens:.3g} tokens of demand, under "
                              f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
                              f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")
