@@ -118,8 +118,13 @@ def artists_drawn(app: Explorer) -> list[str]:
 
 
 def _diff(a: list[str], b: list[str]) -> str:
+    """The first few entries each side lacks, from where they part."""
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-    return f"moved only: {[x[:300] for x in only_a[:4]]}\nfresh only: {[x[:300] for x in only_b[:4]]}"
+    lines = []
+    for x, y in zip(only_a[:4], only_b[:4]):
+        i = next((k for k, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+        lines.append(f"{x[:60]} ... moved: {x[max(0, i - 80):i + 160]!r}\n    fresh: {y[max(0, i - 80):i + 160]!r}")
+    return "\n".join(lines) + f"\n({len(only_a)} moved-only, {len(only_b)} fresh-only)"
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=[f.name for f in FIELDS])
@@ -253,3 +258,23 @@ def test_binding_an_unknown_field_is_refused():
 
     with pytest.raises(ValueError, match="no Scenario field"):
         Binder(AppState(), ErrorSink()).bind("budgett", w.FloatText())
+
+
+def test_the_frames_sent_are_pngs_of_the_figure():
+    from io import BytesIO
+
+    from PIL import Image
+
+    app = Explorer()
+    canvas = app.figure.canvas
+    canvas.draw()
+    pixels = np.asarray(canvas.get_renderer().buffer_rgba()).copy()
+    canvas._png_is_old, canvas._force_full = True, True
+    full = np.asarray(Image.open(BytesIO(canvas.get_diff_image())))
+    assert np.array_equal(full, pixels)  # decoded by Pillow, a second encoder's reader
+    app.state.update(budget=1e24)  # a blitted step: the frame holds only the changed pixels
+    canvas._png_is_old = True
+    after = np.asarray(canvas.get_renderer().buffer_rgba())
+    diff = np.asarray(Image.open(BytesIO(canvas.get_diff_image())))
+    changed = (after != pixels).any(axis=2)
+    assert changed.any() and np.array_equal(diff[changed], after[changed]) and not diff[~changed].any()

@@ -123,9 +123,8 @@ class Binding:
     message : ipywidgets.HTML
         Where an error shows.
     options : callable or None
-        ``options(scenario)``: the widget's options, refreshed before its value.
-    depends : frozenset of str
-        Other fields (or pseudo-fields) whose change refreshes the options and value.
+        ``options(scenario)``: the widget's options, recomputed at every change (they may follow
+        any field, or a new fit) and shown, with the value, when they differ.
     """
 
     field: str
@@ -134,7 +133,6 @@ class Binding:
     from_widget: Callable[[Any], Any]
     message: w.HTML
     options: Callable[[Scenario], list] | None = None
-    depends: frozenset[str] = frozenset()
 
 
 class Binder:
@@ -155,17 +153,16 @@ class Binder:
         self.close = state.watch(self.read_back)
 
     def bind(self, field: str, widget: w.Widget, *, to_widget: Callable = _same, from_widget: Callable = _same,
-             message: w.HTML | None = None, options: Callable[[Scenario], list] | None = None,
-             depends=()) -> Binding:
+             message: w.HTML | None = None, options: Callable[[Scenario], list] | None = None) -> Binding:
         """Bind ``widget`` to Scenario field ``field`` and show the field's current value in it."""
         if field not in self._fields:
             raise ValueError(f"field: {field!r} is no Scenario field")
         binding = Binding(field, widget, to_widget, from_widget, message if message is not None else message_box(),
-                          options, frozenset(depends))
+                          options)
         self.bindings.append(binding)
         widget.observe(lambda change: self._on_widget(binding, change["new"]), "value")
         with self.guard():
-            self._show(binding, self.state.scenario)
+            self._show(binding, self.state.scenario, frozenset({field}))
         return binding
 
     def write(self, message: w.HTML, **changes) -> bool:
@@ -185,12 +182,12 @@ class Binder:
             self.reading_back = outer
 
     def read_back(self, changed: frozenset[str]) -> None:
-        """Show the current scenario in every widget whose field (or option source) changed."""
+        """Show the current scenario in every widget whose field or options changed."""
         s = self.state.scenario
         with self.guard():
             for binding in self.bindings:
-                if binding.field in changed or binding.depends & changed:
-                    self._show(binding, s)
+                if binding.field in changed or binding.options is not None:
+                    self._show(binding, s, changed)
 
     # -- internals -------------------------------------------------------------------------------
     def _on_widget(self, binding: Binding, value) -> None:
@@ -199,12 +196,14 @@ class Binder:
         self.errors.guard(binding.message, lambda: self.state.update(**{binding.field: binding.from_widget(value)}))
 
     @staticmethod
-    def _show(binding: Binding, scenario: Scenario) -> None:
+    def _show(binding: Binding, scenario: Scenario, changed: frozenset[str] = frozenset({"*"})) -> None:
         widget, value = binding.widget, getattr(scenario, binding.field)
         if binding.options is not None:
             options = binding.options(scenario)
             if list(widget.options) != list(options):
                 widget.options = options
+            elif binding.field not in changed:
+                return
         try:  # a box showing the value in other words ("2" for 2.0) keeps the user's words
             same = binding.from_widget(widget.value) == value
         except (ValueError, TypeError):

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from .. import lecture as lectures
 from ..scenario import Scenario, ScenarioError
 from .bridge import PageBridge
+from .canvas import canvas_class
 from .bind import ErrorSink
 from .controls import Controls
 from .disagree import DisagreementPanel
@@ -87,8 +88,9 @@ def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     # Importing ipympl switches matplotlib's backend for the whole session; the app draws on its
     # own canvases, so give the user's backend (e.g. inline plots in a teaching notebook) back.
     backend = matplotlib.get_backend()
-    from ipympl.backend_nbagg import Canvas, FigureManager
+    from ipympl.backend_nbagg import FigureManager
 
+    Canvas = canvas_class()
     matplotlib.use(backend)
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
     canvas = Canvas(fig)
@@ -154,6 +156,7 @@ class Explorer:
         self.disagree = DisagreementPanel(self.state)
         self.open_message = w.HTML()
         self.bridge = PageBridge()
+        self.bridge.query = self.share.query()  # a page opened at a view shows it in the address bar too
         self.bridge.observe(self._on_width, ["width", "viewport_height"])
         self.state.watch(self._on_present)
         self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))  # the address bar

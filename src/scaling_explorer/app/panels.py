@@ -24,7 +24,6 @@ from ..scenario import BUDGET_RANGE
 from ..wrappers import inference_tokens_from_requests
 from .bind import FULL, STYLE, Binder, CoefficientEditor, LawChecklist, LogQuantity, message_box, optional_number
 from .format import fmt_count
-from .state import LAWS_CHANGED
 
 # Inference demand and unique tokens: the sliders' spans (tokens). Demand from 1e9 (a small
 # deployment) to 1e16 (beyond the ~1e15 tokens the largest services report per year); 0, no
@@ -143,10 +142,10 @@ class LawsPanel(Panel):
         state = self.state
         self.message = message_box()
         self.laws = LawChecklist()
-        binder.bind("laws", self.laws, message=self.message, depends={LAWS_CHANGED},
+        binder.bind("laws", self.laws, message=self.message,
                     options=lambda s: [(laws.get_law(k).name, k) for k in state.available()])
         self.surface = w.Dropdown(description="Contours, shading, status", layout=FULL, style=STYLE)
-        binder.bind("surface", self.surface, message=self.message, depends={"laws", LAWS_CHANGED},
+        binder.bind("surface", self.surface, message=self.message,
                     options=lambda s: [(laws.get_law(k).name, k) for k in state.available() if laws.get_law(k).has_loss])
         self.band = w.FloatSlider(min=1.25, max=10, step=0.25, layout=FULL, style=STYLE,
                                   description="Near-optimal ×", readout_format=".2f",
@@ -155,7 +154,7 @@ class LawsPanel(Panel):
         self.coefficients = CoefficientEditor()
         self.coef_message = message_box()
         self.coef_warnings = w.HTML()
-        binder.bind("edits", self.coefficients, message=self.coef_message, depends={"surface", LAWS_CHANGED},
+        binder.bind("edits", self.coefficients, message=self.coef_message,
                     options=lambda s: [(s.surface, s.law(s.surface))])
         state.watch(self._show_warnings)
         self._show_warnings()

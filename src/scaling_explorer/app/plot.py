@@ -9,6 +9,8 @@ stacked when narrow. Sizes are in CSS pixels (the figure's dpi is 72, so a point
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -16,6 +18,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.text import Text
 
 from ..readout import law_label
+from ..scenario import Scenario
 from .compat import demand_applies
 from .layers import C_LIM, D_LIM, FONT, LAYERS_IN_ORDER, N_LIM, Layer, status_sizes, status_style
 from .state import AppState
@@ -102,6 +105,8 @@ class PlotsView:
         figure.canvas.mpl_connect("motion_notify_event", self._on_motion)
         figure.canvas.mpl_connect("pick_event", self._on_pick)
         self._legend_labels: tuple[str, ...] = ()
+        self._legend_cache: dict[int, tuple] = {}
+        self._fields = tuple(f.name for f in dataclasses.fields(Scenario) if f.init)
         self.legend = None
         self._layout(*figure.canvas.get_width_height())
         state.watch(self._on_change)
@@ -177,9 +182,21 @@ class PlotsView:
         return int(max(1, min(4, width // (250 * self.scale))))
 
     def legend_handles(self) -> list:
-        """Every layer's legend entries, in layer order."""
+        """Every layer's legend entries, in layer order.
+
+        A layer's entries depend at most on the fields it does not ignore (and the fit): they are
+        kept per layer and made again only when one of those changed.
+        """
         readout = self.state.readout
-        return [h for layer in self.layers for h in layer.legend(readout)]
+        s = readout.scenario
+        handles = []
+        for layer in self.layers:
+            key = (tuple(getattr(s, f) for f in self._fields if f not in layer.ignores), id(self.state.fit_result))
+            cached = self._legend_cache.get(id(layer))
+            if cached is None or cached[0] != key:
+                cached = self._legend_cache[id(layer)] = (key, layer.legend(readout))
+            handles += cached[1]
+        return handles
 
     def _restyle(self) -> None:
         """Apply the text sizes for the current scale to the axes' own texts (layers size their own)."""
