@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 import pytest
-from browser_helpers import CANVAS, canvas_png, changed_png, settled_png, shoot
+from browser_helpers import CANVAS, changed_png, settled_png, shoot
 from playwright.sync_api import expect
 
 from scaling_explorer.app.format import fmt_count

@@ -121,8 +121,8 @@ def _diff(a: list[str], b: list[str]) -> str:
     """The first few entries each side lacks, from where they part."""
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     lines = []
-    for x, y in zip(only_a[:4], only_b[:4]):
-        i = next((k for k, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    for x, y in zip(only_a[:4], only_b[:4], strict=False):
+        i = next((k for k, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y)))
         lines.append(f"{x[:60]} ... moved: {x[max(0, i - 80):i + 160]!r}\n    fresh: {y[max(0, i - 80):i + 160]!r}")
     return "\n".join(lines) + f"\n({len(only_a)} moved-only, {len(only_b)} fresh-only)"
 

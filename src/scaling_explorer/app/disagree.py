@@ -13,14 +13,12 @@ import ipywidgets as w
 
 from ..conventions import load_porian_steps
 from ..frontier import frontier_exponent
-from .state import AppState
+from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
 
 #: Non-embedding compute of Kaplan et al.'s runs (Pearce & Song's script: 10**12.95 to 10**20.7 FLOPs).
 KAPLAN_RANGE = (10**12.95, 10**20.7)
 # The exponent is the surface law's in the page's count: the budget, models, demand and view leave it be.
-IGNORED_FIELDS = frozenset({"budget", "laws", "band", "years", "weights", "architecture", "model", "hardware", "mfu",
-                            "price", "inference_tokens", "unique_tokens", "target_loss", "flatness", "hide",
-                            "present"})
+IGNORED_FIELDS = frozenset({"budget", "laws", "band"}) | FILTERS | MONEY | EXTRAS | VIEW
 
 
 class DisagreementPanel:

@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 
 from .. import lecture as lectures
 from ..scenario import Scenario, ScenarioError
+from .bind import ErrorSink
 from .bridge import PageBridge
 from .canvas import canvas_class
-from .bind import ErrorSink
 from .controls import Controls
 from .disagree import DisagreementPanel
 from .fitpanel import FitPanel

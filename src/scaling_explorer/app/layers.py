@@ -26,7 +26,7 @@ from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
 from ..wrappers import band_edge_at_demand
 from .compat import demand_applies
-from .state import FIT_KEY
+from .state import EXTRAS, FILTERS, FIT_KEY, MONEY
 
 if TYPE_CHECKING:
     from .plot import PlotsView
@@ -48,10 +48,6 @@ KEY_MODELS = [
 # Text sizes in px at scale 1 (the brief: at least 12 px in the figure; presentation mode: 18).
 FONT = dict(tick=12, label=13, title=13, legend=12, note=12, contour=12, model=12, hover=13)
 
-# Fields that only say what the page computes for the user's budget in money or time: no layer draws them.
-_MONEY = frozenset({"hardware", "mfu", "price"})
-# Fields that only filter or select published models.
-_FILTERS = frozenset({"years", "weights", "architecture", "model"})
 
 
 def status_sizes(statuses, base: float = 50.0) -> list[float]:
@@ -135,8 +131,7 @@ class ContoursLayer(Layer):
     """Iso-loss contours of the surface law, each touching one decade's iso-FLOP line at its minimum."""
 
     name = "contours"
-    ignores = frozenset({"budget", "laws", "band", "inference_tokens", "unique_tokens", "target_loss", "flatness"}
-                        | _MONEY | _FILTERS)
+    ignores = frozenset({"budget", "laws", "band"}) | EXTRAS | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -178,7 +173,7 @@ class ShadingLayer(Layer):
     """The under- and over-trained regions of the surface law (relative to the demand when there is one)."""
 
     name = "shading"
-    ignores = frozenset({"budget", "laws", "unique_tokens", "target_loss", "flatness"} | _MONEY | _FILTERS)
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -237,8 +232,7 @@ class FrontiersLayer(_PerLaw):
     """Each shown law's compute-optimal path on the N-D plane and its optimal loss against compute."""
 
     name = "frontiers"
-    ignores = frozenset({"budget", "band", "inference_tokens", "unique_tokens", "target_loss", "flatness"}
-                        | _MONEY | _FILTERS)
+    ignores = frozenset({"budget", "band"}) | EXTRAS | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -269,21 +263,21 @@ class FrontiersLayer(_PerLaw):
                 if law.has_loss:
                     self.loss_curves[key].set_data(C_PLOT, frontier.optimal_loss(law, C_PLOT))
                     self.loss_curves[key].set_visible(True)
-        fit = self.view.state.fit_result
-        show = FIT_KEY in s.laws and fit is not None and fit.bootstrap is not None
+        show = self._fit_band_shown(s)
         self.fit_band.set_visible(show)
         if show:
-            N_low, N_high, D_low, D_high = fit.bootstrap.frontier_interval(C_GRID)
+            N_low, N_high, D_low, D_high = self.view.state.fit_result.bootstrap.frontier_interval(C_GRID)
             self.fit_band.set_xy(np.column_stack([np.r_[N_low, N_high[::-1]], np.r_[D_high, D_low[::-1]]]))
 
     def legend(self, readout):
         s = readout.scenario
         self.ensure(s.laws)
-        handles = [self.frontiers[k] for k in s.laws]
+        return [self.frontiers[k] for k in s.laws] + [self.fit_band] * self._fit_band_shown(s)
+
+    def _fit_band_shown(self, scenario) -> bool:
+        """Whether the user's fit is shown and has a bootstrap band."""
         fit = self.view.state.fit_result
-        if FIT_KEY in s.laws and fit is not None and fit.bootstrap is not None:
-            handles.append(self.fit_band)
-        return handles
+        return FIT_KEY in scenario.laws and fit is not None and fit.bootstrap is not None
 
 
 class OptimaLayer(_PerLaw):
@@ -291,8 +285,7 @@ class OptimaLayer(_PerLaw):
 
     name = "optima"
     animated = True
-    ignores = frozenset({"band", "surface", "inference_tokens", "unique_tokens", "target_loss", "flatness"}
-                        | _MONEY | _FILTERS)
+    ignores = frozenset({"band", "surface"}) | EXTRAS | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -362,7 +355,7 @@ class InferenceAwareLayer(_BeyondOptimumLayer):
     def aware_optimum(self) -> dict[str, Line2D]:
         """The markers by law key."""
         return self.markers
-    ignores = frozenset({"band", "surface", "unique_tokens", "target_loss", "flatness"} | _MONEY | _FILTERS)
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"inference_tokens"} | MONEY | FILTERS
 
     def legend(self, readout):
         T = readout.scenario.inference_tokens
@@ -378,7 +371,7 @@ class DataConstrainedLayer(_BeyondOptimumLayer):
     def constrained_optimum(self) -> dict[str, Line2D]:
         """The markers by law key."""
         return self.markers
-    ignores = frozenset({"band", "surface", "inference_tokens", "target_loss", "flatness"} | _MONEY | _FILTERS)
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"unique_tokens"} | MONEY | FILTERS
 
     def legend(self, readout):
         # No value in the label: moving U then stays a blitted step (the numbers table gives U).
@@ -390,7 +383,7 @@ class FlatBandLayer(_PerLaw):
 
     name = "optima"
     animated = True
-    ignores = frozenset({"band", "surface", "inference_tokens", "unique_tokens", "target_loss"} | _MONEY | _FILTERS)
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"flatness"} | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -418,7 +411,7 @@ class ModelsLayer(Layer):
     """Published models: status by colour and fill, MoE lines to total parameters, the selected ring."""
 
     name = "models"
-    ignores = frozenset({"budget", "laws", "unique_tokens", "target_loss", "flatness"} | _MONEY)
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY
 
     def __init__(self, view):
         super().__init__(view)
@@ -480,8 +473,7 @@ class LabelsLayer(Layer):
     """
 
     name = "labels"
-    ignores = frozenset({"budget", "laws", "band", "inference_tokens", "unique_tokens", "target_loss", "flatness",
-                         "model"} | _MONEY)
+    ignores = frozenset({"budget", "laws", "band", "model"}) | EXTRAS | MONEY
 
     def __init__(self, view):
         super().__init__(view)
@@ -554,8 +546,7 @@ class BudgetLayer(Layer):
 
     name = "budget"
     animated = True
-    ignores = frozenset({"laws", "band", "inference_tokens", "unique_tokens", "target_loss", "flatness"}
-                        | _MONEY | _FILTERS)
+    ignores = frozenset({"laws", "band"}) | EXTRAS | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)

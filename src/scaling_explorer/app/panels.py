@@ -146,7 +146,8 @@ class LawsPanel(Panel):
                     options=lambda s: [(laws.get_law(k).name, k) for k in state.available()])
         self.surface = w.Dropdown(description="Contours, shading, status", layout=FULL, style=STYLE)
         binder.bind("surface", self.surface, message=self.message,
-                    options=lambda s: [(laws.get_law(k).name, k) for k in state.available() if laws.get_law(k).has_loss])
+                    options=lambda s: [(laws.get_law(k).name, k) for k in state.available()
+                                       if laws.get_law(k).has_loss])
         self.band = w.FloatSlider(min=1.25, max=10, step=0.25, layout=FULL, style=STYLE,
                                   description="Near-optimal ×", readout_format=".2f",
                                   tooltip="a model is near-optimal when D / D_opt is within this factor")

@@ -32,6 +32,17 @@ def view_preferences() -> frozenset[str]:
     return frozenset(declared or {"present", "hide"})
 
 
+# Groups of fields a view may declare it ignores (a new field is in none, so every view sees it).
+#: What the budget costs in money and time.
+MONEY = frozenset({"hardware", "mfu", "price"})
+#: Which published models show, and which one is selected.
+FILTERS = frozenset({"years", "weights", "architecture", "model"})
+#: Results beside the training-optimal ones (the Readout's extras: demand, repeated data, target, flat range).
+EXTRAS = frozenset({"inference_tokens", "unique_tokens", "target_loss", "flatness"})
+#: How the page is viewed.
+VIEW = view_preferences()
+
+
 class AppState:
     """The current :class:`Scenario`, its :class:`Readout`, and the user's fit.
 

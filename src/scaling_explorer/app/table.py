@@ -18,10 +18,10 @@ import pandas as pd
 from ..catalog import NEAR_OPTIMAL, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..sizing import model_budget, size_model
+from .compat import demand_applies
 from .controls import ErrorSink, message_box
 from .format import fmt_count
-from .compat import demand_applies
-from .state import LAWS_CHANGED, AppState
+from .state import EXTRAS, LAWS_CHANGED, MONEY, VIEW, AppState
 
 #: Sort keys offered: (label, column).
 SORT_COLUMNS = (
@@ -35,8 +35,7 @@ _COLUMNS = (("model", 22, "<"), ("organisation", 16, "<"), ("year", 4, "<"), ("N
             ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 13, "<"))
 _NBSP = "\u00a0"  # <option> text collapses runs of spaces; non-breaking ones keep the columns
 # Fields that leave the table as it is: the budget and its price, what the law rows add, the view.
-IGNORED_FIELDS = frozenset({"budget", "hardware", "mfu", "price", "unique_tokens", "target_loss", "flatness",
-                            "hide", "present"})
+IGNORED_FIELDS = frozenset({"budget"}) | MONEY | EXTRAS - {"inference_tokens"} | VIEW
 
 
 def flop_label(scenario) -> str:
@@ -269,7 +268,8 @@ class ModelTable:
         note = " (extrapolated beyond its fit)" if r.extrapolated else ""
         self.sizing.value = (
             f'<div class="se-sizing">At {html.escape(s.model)}\'s compute, {z.flops:.3g} FLOPs '
-            f"({html.escape(flop_label(s))} with {html.escape(z.params_basis)} N), <b>{html.escape(r.label)}</b>{note} would train "
+            f"({html.escape(flop_label(s))} with {html.escape(z.params_basis)} N), "
+            f"<b>{html.escape(r.label)}</b>{note} would train "
             f"N<sub>opt</sub> = <b>{fmt_count(r.params)}</b> parameters on D<sub>opt</sub> = "
             f"<b>{fmt_count(r.tokens)}</b> tokens ({r.tokens_per_param:.3g} per parameter). "
             f"{html.escape(s.model)} has N = {fmt_count(z.params)} ({z.params_ratio:.3g}x N<sub>opt</sub>) and "

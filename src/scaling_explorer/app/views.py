@@ -13,9 +13,9 @@ import numpy as np
 from ..catalog import NOT_PLOTTED
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
-from .format import fmt_count
 from .compat import demand_applies
-from .state import AppState
+from .format import fmt_count
+from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
 
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
@@ -36,7 +36,7 @@ class NumbersView:
         self.state = state
         self.widget = widget
         # The law rows and the budget do not depend on which models show or how the page is viewed.
-        state.watch(self.refresh, ignore={"years", "weights", "architecture", "model", "band", "hide", "present"})
+        state.watch(self.refresh, ignore=FILTERS | VIEW | {"band"})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -158,8 +158,8 @@ class ModelCardView:
         self.state = state
         self.widget = widget
         # A model's verdicts do not depend on the budget, the money, the page's filters or the view.
-        state.watch(self.refresh, ignore={"budget", "hardware", "mfu", "price", "unique_tokens", "target_loss",
-                                          "years", "weights", "architecture", "hide", "present", "flatness"})
+        state.watch(self.refresh, ignore={"budget"} | MONEY | EXTRAS - {"inference_tokens"} | FILTERS - {"model"}
+                    | VIEW)
         self.refresh()
 
     def refresh(self, changed=None):
