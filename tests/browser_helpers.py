@@ -29,13 +29,24 @@ def canvas_png(page) -> bytes:
     return page.locator(CANVAS).first.screenshot()
 
 
+def drawn(png: bytes) -> bool:
+    """Whether a picture of the canvas shows a frame (more than one colour), not the blank canvas."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(BytesIO(png)).convert("RGB"))
+    return bool((pixels != pixels[0, 0]).any())
+
+
 def settled_png(page, timeout: float = 30.0) -> bytes:
-    """The figure once it has a frame and it stopped changing (the same picture twice in a row)."""
+    """The figure once it shows a frame and stopped changing (the same picture twice in a row)."""
     last = [None]
 
     def same_twice():
         now = canvas_png(page)
-        settled = now == last[0]
+        settled = now == last[0] and drawn(now)
         last[0] = now
         return now if settled else None
 
