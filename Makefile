@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml deploy/package-lock.json
 	touch $(STAMP)
 
 PORT ?= 8866
-POOL ?= 0
+# A small preheated pool: the first pages open at once; for a class, POOL = the class size (docs/deployment.md).
+POOL ?= 4
 
-demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) (POOL=N preheats N kernels); Ctrl-C stops it all
+demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with POOL (4) preheated kernels; Ctrl-C stops it all
 	$(BIN)/scaling-explorer serve --port $(PORT) --pool-size $(POOL)
 
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it

@@ -92,6 +92,8 @@ def test_signal_on_serve_ends_voila_and_every_kernel(sig, pool, tmp_path):
         proc = _start_and_open_a_kernel(cmd, port, pool, log)
         try:
             kernels, everything = _snapshot(proc)
+            printed = (tmp_path / "serve.log").read_text()
+            assert "Capacity rule:" in printed and f"Preheated pool: {pool} kernel" in printed, printed
             # At least the pool plus the page's kernel when the pool was empty; never an exact count (a race).
             assert len(kernels) >= max(1, pool)
             assert any("voila" in " ".join(p.cmdline()) for p in everything)
@@ -112,6 +114,7 @@ def test_sigterm_on_make_demo_ends_everything(tmp_path):
         proc = _start_and_open_a_kernel(cmd, port, 0, log)
         try:
             kernels, everything = _snapshot(proc)
+            assert "Preheated pool: 4 kernel" in (tmp_path / "make.log").read_text(), "make demo's default pool"
             proc.send_signal(signal.SIGTERM)  # GNU make passes SIGTERM on to its recipe
             try:
                 proc.wait(40)
