@@ -307,8 +307,11 @@ async def run_class_protocol(workdir: Path, n: int, pool: int, seconds: float, l
         ok = [v for v, a in zip(viewers, arrivals, strict=True) if not isinstance(a, BaseException)]
         res["ready_s"] = sorted(v.ready_s for v in ok)
         res["load_failures"] = len(failed)
+        # told "the class is full" (503, ClassKernelManager.max_kernels): an answer, not a blank page
+        res["full"] = sum(getattr(a, "code", None) == 503 for a in failed)
         res["arrival_cpu"] = {k: cpu1[k] - cpu0[k] for k in cpu0}
-        log(f"    {len(ok)}/{n} interactive; p50 {pct(res['ready_s'], 0.5):.1f} s, p90 "
+        log(f"    {len(ok)}/{n} interactive ({res['full']} told the class is full); p50 "
+            f"{pct(res['ready_s'], 0.5):.1f} s, p90 "
             f"{pct(res['ready_s'], 0.9):.1f} s; server+kernels "
             f"{res['arrival_cpu']['server'] + res['arrival_cpu']['kernels']:.1f} CPU-s (load average {res['load']})")
         res["rss_mib"], res["uss_mib"], res["kernels"] = kernel_memory(server)
@@ -347,6 +350,8 @@ async def amain_protocol(args, log) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench_load-") as tmp:
         for n in args.viewers:
             pools = [0] if args.no_pool_only else [n] if args.pool_only else [n, 0]
+            if args.pool is not None:
+                pools = [args.pool]
             for pool in pools:
                 log(f"N={n} viewers (protocol client), pool {pool}:")
                 try:
@@ -408,7 +413,8 @@ def summary_line(r: dict) -> str:
     steps = r.get("steps_ms")
     step = f"{pct(steps, 0.9):.0f} ms" if steps else "—"
     return (f"viewers={r['n']}: ready p90 {f(pct(ready, 0.9), '.1f')} s, step p90 {step}, timeouts "
-            f"{r.get('timeouts', '—')} (pool {r['pool']}, not ready {r.get('load_failures', '—')}, "
+            f"{r.get('timeouts', '—')} (pool {r['pool']}, not ready {r.get('load_failures', '—')}, of which told "
+            f"the class is full {r.get('full', '—')}, "
             f"load average {r.get('load', '—')})")
 
 
@@ -440,6 +446,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pool-only", action="store_true", help="only the arrival with a pool (and the steps)")
     ap.add_argument("--client", choices=["browser", "protocol"], default="browser",
                     help="who opens the pages: headless Chromium, or the protocol client (no browser)")
+    ap.add_argument("--pool", type=int, help="protocol client: this pool size for every class size")
     ap.add_argument("--no-assets", action="store_true", help="protocol client: skip the page's JS and CSS")
     ap.add_argument("--voila-arg", action="append", default=[],
                     help="extra Voila option, e.g. --voila-arg=--VoilaKernelManager.fill_delay=60")

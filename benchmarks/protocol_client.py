@@ -115,6 +115,7 @@ class Viewer:
         self.waiting: dict[str, bool] = {}
         self.size: dict[str, float] = {}
         self.budget = 0.0
+        self.exponent = 0.0
         self._futures: dict[str, asyncio.Future] = {}
         self._image = asyncio.Event()
         self._numbers = asyncio.Event()
@@ -229,7 +230,7 @@ class Viewer:
             for kind in ("refresh", "send_image_mode", "initialized"):
                 self.custom(comm, kind)
         # noUiSlider reads its value back once rendered (a float round trip through log10)
-        self.update(self.slider, {"value": 10 ** math.log10(self.budget)})
+        self.update(self.slider, {"value": 10 ** self.exponent})
         self.update(self.bridge, {"width": self.width, "viewport_height": self.viewport_height})
         await asyncio.wait_for(self._image.wait(), timeout)
         if not any("se-numbers" in str(s["state"].get("value", "")) for s in self.states.values()):
@@ -245,6 +246,9 @@ class Viewer:
                 self.waiting[comm] = False
             elif s["model_name"] == "FloatLogSliderModel" and state.get("description") == "C (FLOPs)":
                 self.slider, self.budget = comm, float(state["value"])
+                # noUiSlider works on the exponent, on the slider's grid (ipywidgets' FloatLogSlider view)
+                low, step = float(state["min"]), float(state["step"])
+                self.exponent = low + round((math.log10(self.budget) - low) / step) * step
             elif "viewport_height" in state and "width" in state:
                 self.bridge = comm
         if not (self.canvases and self.slider and self.bridge):
@@ -256,7 +260,8 @@ class Viewer:
         """One budget step; seconds until the table and the figure both changed, or None on timeout."""
         self._image.clear()
         self._numbers.clear()
-        self.budget = 10 ** (math.log10(self.budget) + (STEP_DEX if up else -STEP_DEX))
+        self.exponent += STEP_DEX if up else -STEP_DEX
+        self.budget = 10 ** self.exponent
         t0 = time.perf_counter()
         self.update(self.slider, {"value": self.budget})
         try:
