@@ -1,7 +1,7 @@
 """JupyterHub for a class: ``make hub`` (or ``jupyterhub -f deploy/jupyterhub_config.py``) on 127.0.0.1.
 
 Every visitor gets a temporary account by pressing Start (``SE_HUB_AUTH=temporary``, the default;
-at most ``SE_HUB_MAX_ACCOUNTS``, 60, alive at once) or signs in from a
+at most ``SE_HUB_MAX_ACCOUNTS``, 40, alive at once) or signs in from a
 roster with the class password (``SE_HUB_AUTH=roster``, ``SE_HUB_ROSTER=names.txt`` one name a line,
 ``SE_HUB_PASSWORD=...``). Each visitor's server opens straight on the explorer page, reads the page
 and kernel settings in ``etc/jupyter`` like every other route, and is read-only
@@ -55,7 +55,7 @@ else:
     # A Start button that POSTs: a plain GET of /hub/login (a probe, a link preview) makes no account.
     c.JupyterHub.template_paths = [str(HERE / "templates")]
     # Accounts, like kernels on one Voila box, are capped at what the box holds (docs/deployment.md).
-    c.TemporaryAuthenticator.max_accounts = int(os.environ.get("SE_HUB_MAX_ACCOUNTS", "60"))
+    c.TemporaryAuthenticator.max_accounts = int(os.environ.get("SE_HUB_MAX_ACCOUNTS", "40"))
 c.JupyterHub.shutdown_on_logout = True  # signing out ends the visitor's server and its kernels
 
 # --- each visitor's server ---------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_local_hub_config(hub_config):
                                                                               str(CONFIG_DIR)]
     # a Start button that POSTs, and a cap on live temporary accounts
     assert c.JupyterHub.template_paths == [str(DEPLOY / "templates")]
-    assert c.TemporaryAuthenticator.max_accounts == 60
+    assert c.TemporaryAuthenticator.max_accounts == 40
     assert c.ConfigurableHTTPProxy.command[0].endswith("deploy/node_modules/.bin/configurable-http-proxy")
     culler = c.JupyterHub.services[0]["command"]
     assert "--timeout=1200" in culler and "--cull-users=True" in culler

@@ -41,7 +41,7 @@ class TemporaryAuthenticator(Authenticator):
     """Sign a visitor in under a new random name when they press Start (a POST of the login form)."""
 
     auto_login = False  # a GET of /hub/login shows the Start button; only its POST calls authenticate
-    max_accounts = Int(60, config=True, help="Most temporary accounts alive at once (the idle culler "
+    max_accounts = Int(40, config=True, help="Most temporary accounts alive at once (the idle culler "
                        "removes them); past it a visitor gets 'the class is full' (503).")
 
     @default("allow_all")
