@@ -115,6 +115,17 @@ class _Handler:
         self.db = db
 
 
+def _run(coroutine):
+    """Run a coroutine that never suspends (``authenticate`` awaits nothing) without an event loop:
+    asyncio.run would refuse where the browser tests' Playwright keeps a loop running in this thread."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise AssertionError("authenticate suspended")
+
+
 @pytest.fixture
 def hub_db():
     from jupyterhub import orm
@@ -125,8 +136,6 @@ def hub_db():
 
 
 def test_temporary_accounts_are_capped(hub_db):
-    import asyncio
-
     from jupyterhub import orm
     from tornado.web import HTTPError
 
@@ -136,7 +145,7 @@ def test_temporary_accounts_are_capped(hub_db):
     handler = _Handler(hub_db)
     names = []
     for _ in range(2):
-        name = asyncio.run(auth.authenticate(handler, {}))["name"]
+        name = _run(auth.authenticate(handler, {}))["name"]
         names.append(name)
         hub_db.add(orm.User(name=name))  # what the hub does with a name it is given
         hub_db.commit()
@@ -144,11 +153,11 @@ def test_temporary_accounts_are_capped(hub_db):
     hub_db.add(orm.User(name="teacher"))  # other accounts do not count
     hub_db.commit()
     with pytest.raises(HTTPError) as full:
-        asyncio.run(auth.authenticate(handler, {}))
+        _run(auth.authenticate(handler, {}))
     assert full.value.status_code == 503 and "class is full" in full.value.reason
     hub_db.delete(hub_db.query(orm.User).filter_by(name=names[0]).one())  # the culler removed one
     hub_db.commit()
-    assert asyncio.run(auth.authenticate(handler, {}))["name"].startswith("visitor-")
+    assert _run(auth.authenticate(handler, {}))["name"].startswith("visitor-")
 
 
 # --- Kubernetes: the public page on N Voila replicas (deploy/kubernetes/voila.yaml); no cluster here ----
