@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo hub test bench lint
+.PHONY: demo hub test bench bench-load bench-page lint
 
 # The test extra includes the hub extra; deploy/node_modules holds the proxy the hub starts (node >= 20).
 $(STAMP): pyproject.toml deploy/package-lock.json
@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml deploy/package-lock.json
 	touch $(STAMP)
 
 PORT ?= 8866
-POOL ?= 0
+# A small preheated pool: the first pages open at once; for a class, POOL = the class size (docs/deployment.md).
+POOL ?= 4
 
-demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) (POOL=N preheats N kernels); Ctrl-C stops it all
+demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with POOL (4) preheated kernels; Ctrl-C stops it all
 	$(BIN)/scaling-explorer serve --port $(PORT) --pool-size $(POOL)
 
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
@@ -26,8 +27,18 @@ hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyte
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, browser
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  ## print benchmark figures (never fails the build)
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# Quick, headless benchmarks (no browser, no server; a few minutes); benchmarks/README.md says what each answers.
+QUICK_BENCH := bench_core bench_conventions bench_beyond bench_panels bench_fit bench_step bench_arrival
+
+bench: $(STAMP)  ## the quick headless benchmarks (never fails the build)
+	cd benchmarks && for b in $(QUICK_BENCH); do echo "== $$b"; ../$(BIN)/python $$b.py || exit 1; done
+
+VIEWERS ?= 30 60
+bench-load: $(STAMP)  ## capacity: VIEWERS arrive with a pool and step at 1 Hz (protocol client, no browser)
+	cd benchmarks && ../$(BIN)/python bench_load.py --client protocol --viewers $(VIEWERS) --seconds 20 --pool-only
+
+bench-page: $(STAMP)  ## the page in headless Chromium: load time and slider latency, and Chromium at 1 and 3 viewers
+	cd benchmarks && ../$(BIN)/python bench_page.py --quick && ../$(BIN)/python bench_load.py --client browser --viewers 1 3 --seconds 20 --pool-only
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,7 +1,16 @@
-"""Capacity of one server: N viewers in one headless Chromium against one Voila server.
+"""Capacity of one server: N viewers against one Voila server, from a protocol client or headless Chromium.
 
-Usage: ``.venv/bin/python benchmarks/bench_load.py [--viewers 1 10 30] [--seconds 30] [--quick]``.
-Prints a table; never fails a build (errors are printed, exit status 0).
+Usage: ``.venv/bin/python benchmarks/bench_load.py [--client protocol|browser] [--viewers 1 10 30]
+[--seconds 30] [--quick]``. Prints a table and, last, one line per class size
+(``viewers=N: ready p90 X s, step p90 Y ms, timeouts K``); never fails a build (errors are printed,
+exit status 0).
+
+``--client protocol`` (``protocol_client.py``) speaks HTTP and the kernel websocket as Chromium does,
+all viewers from this one process (asyncio), so the cores go to the server and its kernels, not to
+browsers: this is the client for capacity. ``--client browser`` (the default, as before) drives one
+headless Chromium; Chromium spends 2.5-6 CPU-s per page load on the same cores, so it measures the
+browsers as much as the server. Both report the same figures ("client CPU" is the browser's or this
+process's).
 
 For each class size N (``VoilaServer`` from ``scaling_explorer.serve``, the settings every route reads):
 
@@ -47,6 +56,9 @@ from bench_page import (
 )
 
 STEP_TIMEOUT_S = 10.0
+# The pool refills fill_delay (120 s, etc/jupyter/voila.json) after the visits: here after the run, so
+# that a refill (about 2.3 CPU-s per kernel) does not land inside the stepping phase. --voila-arg overrides.
+NO_REFILL = ("--VoilaKernelManager.fill_delay=36000",)
 LOAD_TIMEOUT_S = 600.0
 
 # The issue's targets on this 2-core box, browser included.
@@ -86,7 +98,7 @@ def chromium_processes() -> list[psutil.Process]:
 def books(server: Server):
     srv = psutil.Process(server.process.pid)
     return {"server": CpuBook(lambda: [srv]), "kernels": CpuBook(server.kernels),
-            "browser": CpuBook(chromium_processes)}
+            "client": CpuBook(chromium_processes)}
 
 
 async def sampler(all_books, stop: asyncio.Event, every: float = 0.5):
@@ -145,7 +157,7 @@ async def step_loop(page, seconds: float, rng: random.Random):
 async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expected: str, log,
                     extra_args: tuple[str, ...] = ()) -> dict:
     res = {"n": n, "pool": pool}
-    server = Server(workdir, f"n{n}-pool{pool}", pool_size=pool, extra_args=extra_args)
+    server = Server(workdir, f"n{n}-pool{pool}", pool_size=pool, extra_args=NO_REFILL + extra_args)
     res["command"] = server.command
     browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
@@ -159,6 +171,7 @@ async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expecte
         stop = asyncio.Event()
         cpu0 = {k: v.sample() for k, v in b.items()}
         task = asyncio.create_task(sampler(b, stop))
+        res["load"] = load_average()
         t0 = time.monotonic()
         arrivals = await asyncio.gather(*(arrive(browser, server.url, expected) for _ in range(n)),
                                         return_exceptions=True)
@@ -186,11 +199,12 @@ async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expecte
         res["uss_mib"] = statistics.median(m[1] for m in mem) / 2**20 if mem else float("nan")
         res["kernels"] = len(mem)
         if pool and seconds > 0 and ok:
-            # Steps start once the pool has refilled (fill_delay: 15 s after the visits) and settled,
-            # so that kernel starts do not count as step CPU.
-            t = server.wait_idle(kernels=len(ok) + pool, timeout=90 + 6 * pool)
-            log(f"    pool refilled and idle after {t:.0f} s")
+            # Steps start once the arrival has settled; the pool's refill is held back past the run
+            # (NO_REFILL), so that kernel starts do not count as step CPU nor compete with the steps.
+            t = server.wait_idle(kernels=len(ok), timeout=60)
+            log(f"    settled after {t:.0f} s")
             cpu0 = {k: v.sample() for k, v in b.items()}
+            res["load"] = load_average()
             rng = random.Random(0)
             results = await asyncio.gather(*(step_loop(a[1], seconds, rng) for a in ok), return_exceptions=True)
             cpu1 = {k: v.sample() for k, v in b.items()}
@@ -216,6 +230,138 @@ async def run_class(p, workdir: Path, n: int, pool: int, seconds: float, expecte
     return res
 
 
+# ---------------------------------------------------------------------------------------- protocol client
+def load_average() -> str:
+    """The 1-minute load average now (other work on the shared cores), for the table."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def own_process() -> list[psutil.Process]:
+    return [psutil.Process(os.getpid())]
+
+
+def kernel_memory(server: Server) -> tuple[float, float, int]:
+    """Median RSS and USS per kernel in MiB, and the number of kernels."""
+    mem = []
+    for k in server.kernels():
+        try:
+            info = k.memory_full_info()
+            mem.append((info.rss, info.uss))
+        except psutil.NoSuchProcess:
+            pass
+    if not mem:
+        return float("nan"), float("nan"), 0
+    return (statistics.median(m[0] for m in mem) / 2**20, statistics.median(m[1] for m in mem) / 2**20, len(mem))
+
+
+async def protocol_steps(viewer, seconds: float, rng: random.Random):
+    """Step the budget about once a second for ``seconds``; return (latencies ms, offered, timed out)."""
+    await asyncio.sleep(rng.uniform(0, 1.0))  # viewers do not press in lockstep
+    latencies, offered, timeouts, up = [], 0, 0, True
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not viewer.closed:
+        started = time.monotonic()
+        offered += 1
+        took = await viewer.step(up, STEP_TIMEOUT_S)
+        up = not up
+        if took is None:
+            timeouts += 1
+        else:
+            latencies.append(took * 1e3)
+        rest = 1.0 - (time.monotonic() - started)
+        if rest > 0:
+            await asyncio.sleep(rest)
+    return latencies, offered, timeouts
+
+
+async def run_class_protocol(workdir: Path, n: int, pool: int, seconds: float, log, assets: bool,
+                             extra_args: tuple[str, ...] = ()) -> dict:
+    from protocol_client import Viewer
+    from tornado.httpclient import AsyncHTTPClient
+
+    res = {"n": n, "pool": pool}
+    server = Server(workdir, f"protocol-n{n}-pool{pool}", pool_size=pool, extra_args=NO_REFILL + extra_args)
+    res["command"] = server.command
+    http = AsyncHTTPClient(force_instance=True, max_clients=max(10, 8 * n))
+    viewers = [Viewer(server.url, assets=assets) for _ in range(n)]
+    try:
+        if pool:
+            log(f"  N={n}, pool {pool}: waiting for the pool to fill ...")
+            t = server.wait_idle(kernels=pool, timeout=60 + 6 * pool)
+            log(f"    filled and idle after {t:.0f} s")
+        else:
+            server.wait_idle(kernels=0, timeout=30)
+        b = books(server)
+        b["client"] = CpuBook(own_process)
+        stop = asyncio.Event()
+        cpu0 = {k: v.sample() for k, v in b.items()}
+        task = asyncio.create_task(sampler(b, stop))
+        res["load"] = load_average()
+        t0 = time.monotonic()
+        arrivals = await asyncio.gather(*(v.arrive(http, LOAD_TIMEOUT_S) for v in viewers), return_exceptions=True)
+        res["arrival_wall_s"] = time.monotonic() - t0
+        cpu1 = {k: v.sample() for k, v in b.items()}
+        failed = [a for a in arrivals if isinstance(a, BaseException)]
+        for x in failed[:2]:
+            log(f"    load failed: {type(x).__name__}: {str(x).splitlines()[0] if str(x) else ''}")
+        ok = [v for v, a in zip(viewers, arrivals, strict=True) if not isinstance(a, BaseException)]
+        res["ready_s"] = sorted(v.ready_s for v in ok)
+        res["load_failures"] = len(failed)
+        # told "the class is full" (503, ClassKernelManager.max_kernels): an answer, not a blank page
+        res["full"] = sum(getattr(a, "code", None) == 503 for a in failed)
+        res["arrival_cpu"] = {k: cpu1[k] - cpu0[k] for k in cpu0}
+        log(f"    {len(ok)}/{n} interactive ({res['full']} told the class is full); p50 "
+            f"{pct(res['ready_s'], 0.5):.1f} s, p90 "
+            f"{pct(res['ready_s'], 0.9):.1f} s; server+kernels "
+            f"{res['arrival_cpu']['server'] + res['arrival_cpu']['kernels']:.1f} CPU-s (load average {res['load']})")
+        res["rss_mib"], res["uss_mib"], res["kernels"] = kernel_memory(server)
+        if seconds > 0 and ok:
+            t = server.wait_idle(kernels=len(ok), timeout=60)
+            log(f"    settled after {t:.0f} s")
+            cpu0 = {k: v.sample() for k, v in b.items()}
+            res["load"] = load_average()
+            rng = random.Random(0)
+            results = await asyncio.gather(*(protocol_steps(v, seconds, rng) for v in ok), return_exceptions=True)
+            cpu1 = {k: v.sample() for k, v in b.items()}
+            good = [r for r in results if not isinstance(r, BaseException)]
+            for r in results:
+                if isinstance(r, BaseException):
+                    log(f"    stepping failed: {type(r).__name__}: {r}")
+            res["steps_ms"] = sorted(x for r in good for x in r[0])
+            res["offered"] = sum(r[1] for r in good)
+            res["timeouts"] = sum(r[2] for r in good) + (len(results) - len(good))
+            res["step_cpu"] = {k: cpu1[k] - cpu0[k] for k in cpu0}
+            res["step_seconds"] = seconds
+            served = max(len(res["steps_ms"]), 1)
+            log(f"    {len(res['steps_ms'])}/{res['offered']} steps, p90 {pct(res['steps_ms'], 0.9):.0f} ms, kernel "
+                f"{res['step_cpu']['kernels'] / served:.3f} CPU-s/step (load average {res['load']})")
+        stop.set()
+        await task
+    finally:
+        for v in viewers:
+            await v.close()
+        http.close()
+        server.stop()
+    return res
+
+
+async def amain_protocol(args, log) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_load-") as tmp:
+        for n in args.viewers:
+            pools = [0] if args.no_pool_only else [n] if args.pool_only else [n, 0]
+            if args.pool is not None:
+                pools = [args.pool]
+            for pool in pools:
+                log(f"N={n} viewers (protocol client), pool {pool}:")
+                try:
+                    rows.append(await run_class_protocol(Path(tmp), n, pool, args.seconds if pool else 0, log,
+                                                         not args.no_assets, tuple(args.voila_arg)))
+                except Exception:
+                    traceback.print_exc()
+    return rows
+
+
 # ---------------------------------------------------------------------------------------- report
 def f(x, spec):
     return "—" if x is None or x != x else format(x, spec)
@@ -223,8 +369,9 @@ def f(x, spec):
 
 def report(rows: list[dict]):
     header = ["N", "pool", "TTI p50 s", "TTI p90 s", "TTI max s", "fail", "srv+krn CPU-s/arrival",
-              "browser CPU-s (arrivals)", "steps served/sent/offered", "timed out", "step p50 ms", "step p90 ms",
-              "kernel CPU-s/step", "server CPU-s/step", "browser CPU-s/step", "RSS/kernel MiB", "USS/kernel MiB"]
+              "client CPU-s (arrivals)", "steps served/sent/offered", "timed out", "step p50 ms", "step p90 ms",
+              "kernel CPU-s/step", "server CPU-s/step", "client CPU-s/step", "load avg", "RSS/kernel MiB",
+              "USS/kernel MiB"]
     table = []
     for r in rows:
         n = r["n"]
@@ -239,10 +386,10 @@ def report(rows: list[dict]):
                       f(pct(r.get("ready_s", []), 0.9), ".1f"), f(max(r.get("ready_s") or [float("nan")]), ".1f"),
                       str(r.get("load_failures", "—")),
                       f((a.get("server", 0) + a.get("kernels", 0)) / n if a else float("nan"), ".2f"),
-                      f(a.get("browser", float("nan")), ".1f"),
+                      f(a.get("client", float("nan")), ".1f"),
                       f"{served}/{r['offered']}/{n * r['step_seconds']:.0f}" if steps is not None else "—",
                       str(r.get("timeouts", "—")), f(pct(steps or [], 0.5), ".0f"), f(pct(steps or [], 0.9), ".0f"),
-                      f(per("kernels"), ".3f"), f(per("server"), ".3f"), f(per("browser"), ".3f"),
+                      f(per("kernels"), ".3f"), f(per("server"), ".3f"), f(per("client"), ".3f"), r.get("load", "—"),
                       f(r.get("rss_mib", float("nan")), ".0f"), f(r.get("uss_mib", float("nan")), ".0f")])
     widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(header)] if table else []
     print()
@@ -256,6 +403,19 @@ def report(rows: list[dict]):
     for r in rows:
         print(f"  N={r['n']} pool={r['pool']}: {r.get('command', '')}")
     print("benchmark: " + shlex.join([sys.executable, *sys.argv]))
+    for r in rows:  # last: one line per class size
+        print(summary_line(r))
+
+
+def summary_line(r: dict) -> str:
+    """``viewers=N: ready p90 X s, step p90 Y ms, timeouts K`` (with the pool, the failures and the load)."""
+    ready = r.get("ready_s", [])
+    steps = r.get("steps_ms")
+    step = f"{pct(steps, 0.9):.0f} ms" if steps else "—"
+    return (f"viewers={r['n']}: ready p90 {f(pct(ready, 0.9), '.1f')} s, step p90 {step}, timeouts "
+            f"{r.get('timeouts', '—')} (pool {r['pool']}, not ready {r.get('load_failures', '—')}, of which told "
+            f"the class is full {r.get('full', '—')}, "
+            f"load average {r.get('load', '—')})")
 
 
 async def amain(args, log) -> list[dict]:
@@ -284,12 +444,16 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 and 3 viewers, 10 s of stepping")
     ap.add_argument("--no-pool-only", action="store_true", help="only the arrival without a pool")
     ap.add_argument("--pool-only", action="store_true", help="only the arrival with a pool (and the steps)")
+    ap.add_argument("--client", choices=["browser", "protocol"], default="browser",
+                    help="who opens the pages: headless Chromium, or the protocol client (no browser)")
+    ap.add_argument("--pool", type=int, help="protocol client: this pool size for every class size")
+    ap.add_argument("--no-assets", action="store_true", help="protocol client: skip the page's JS and CSS")
     ap.add_argument("--voila-arg", action="append", default=[],
                     help="extra Voila option, e.g. --voila-arg=--VoilaKernelManager.fill_delay=60")
     args = ap.parse_args(argv)
     if args.quick:
         args.viewers, args.seconds = [1, 3], 10.0
-    if not Path(CHROMIUM).exists():
+    if args.client == "browser" and not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
         return 0
     t0 = time.monotonic()
@@ -299,7 +463,7 @@ def main(argv=None) -> int:
 
     rows = []
     try:
-        rows = asyncio.run(amain(args, log))
+        rows = asyncio.run(amain_protocol(args, log) if args.client == "protocol" else amain(args, log))
     except Exception:
         traceback.print_exc()
     report(rows)

@@ -1,6 +1,7 @@
 """JupyterHub for a class: ``make hub`` (or ``jupyterhub -f deploy/jupyterhub_config.py``) on 127.0.0.1.
 
-Every visitor gets a temporary account (``SE_HUB_AUTH=temporary``, the default) or signs in from a
+Every visitor gets a temporary account by pressing Start (``SE_HUB_AUTH=temporary``, the default;
+at most ``SE_HUB_MAX_ACCOUNTS``, 40, alive at once) or signs in from a
 roster with the class password (``SE_HUB_AUTH=roster``, ``SE_HUB_ROSTER=names.txt`` one name a line,
 ``SE_HUB_PASSWORD=...``). Each visitor's server opens straight on the explorer page, reads the page
 and kernel settings in ``etc/jupyter`` like every other route, and is read-only
@@ -51,6 +52,10 @@ if os.environ.get("SE_HUB_AUTH", "temporary") == "roster":
     c.Authenticator.allowed_users = set(roster)
 else:
     c.JupyterHub.authenticator_class = "scaling_explorer.classroom.TemporaryAuthenticator"
+    # A Start button that POSTs: a plain GET of /hub/login (a probe, a link preview) makes no account.
+    c.JupyterHub.template_paths = [str(HERE / "templates")]
+    # Accounts, like kernels on one Voila box, are capped at what the box holds (docs/deployment.md).
+    c.TemporaryAuthenticator.max_accounts = int(os.environ.get("SE_HUB_MAX_ACCOUNTS", "40"))
 c.JupyterHub.shutdown_on_logout = True  # signing out ends the visitor's server and its kernels
 
 # --- each visitor's server ---------------------------------------------------------------------
@@ -61,7 +66,10 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.notebook_dir = str(ROOT / "notebooks")
 c.Spawner.default_url = "/voila/render/explorer.ipynb"  # straight onto the page
-c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ROOT / "etc" / "jupyter"),
+# deploy/singleuser first: no JupyterLab (or classic notebook) in a visitor's server, so /lab is not
+# there to open; then the settings every route reads (etc/jupyter).
+c.Spawner.environment = {"JUPYTER_CONFIG_PATH": os.pathsep.join([str(HERE / "singleuser"),
+                                                                 str(ROOT / "etc" / "jupyter")]),
                          "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}  # the page's offline Voila template
 c.Spawner.args = [
     "--ServerApp.authorizer_class=scaling_explorer.classroom.ClassroomAuthorizer",

@@ -6,9 +6,11 @@ read-only, and signing out (visitor 1) or the idle culler (visitor 2, whose brow
 ends their servers and kernels. Short cull times (20 s, every 5 s) keep it quick.
 """
 
+import contextlib
 import importlib.util
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +29,9 @@ pytestmark = pytest.mark.browser
 DEPLOY = ROOT / "deploy"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
 PAGE = re.compile(r"/user/(visitor-[0-9a-f]{6})/voila/render/explorer\.ipynb")
-IDLE, EVERY = 20, 5
+# The culler's idle time must outlast the slowest sign-in on a loaded box (a server start took 18 s
+# here at load 8): the first visitor's page waits, idle, for the second one's.
+IDLE, EVERY = 60, 5
 
 
 def _servers(hub: subprocess.Popen) -> dict[str, psutil.Process]:
@@ -92,19 +96,48 @@ def _answers(url):
         return False
 
 
-def _sign_in(context, url):
+def _start(context, url):
+    """Open the login page and press Start (the POST that makes the account); the server then starts."""
     page = context.new_page()
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(url + "hub/login", timeout=120_000, wait_until="commit")
+    page.goto(url + "hub/login", timeout=120_000)
+    page.get_by_role("button", name="Start").click()
+    return page
+
+
+def _sign_in(context, url):
+    page = _start(context, url)
     page.wait_for_url(PAGE, timeout=120_000)
     return page
+
+
+def _accounts(state: Path) -> int:
+    """Users in the hub's database."""
+    with contextlib.closing(sqlite3.connect(state / "jupyterhub.sqlite")) as db:
+        return db.execute("select count(*) from users").fetchone()[0]
+
+
+def test_a_plain_get_of_the_login_page_creates_no_account(hub):
+    """A readiness probe, a link previewer or a monitor GETs /hub/login: no account, no server."""
+    proc, url, log = hub
+    before = _accounts(log.parent)
+    for _ in range(5):
+        with urllib.request.urlopen(url + "hub/login", timeout=30) as r:
+            body = r.read().decode()
+            assert r.status == 200 and 'value="Start"' in body
+    with urllib.request.urlopen(url, timeout=30) as r:  # the root redirects to the login page
+        assert r.status == 200
+    assert _accounts(log.parent) == before, "a GET created an account"
+    assert not _servers(proc)
 
 
 def test_two_visitors_each_get_their_own_page(browser, hub, output_path):
     proc, url, log = hub
     first, second = browser.new_context(), browser.new_context()
     try:
-        pages = [_sign_in(first, url), _sign_in(second, url)]
+        pages = [_start(first, url), _start(second, url)]  # both servers start together
+        for page in pages:
+            page.wait_for_url(PAGE, timeout=120_000)
         names = [PAGE.search(p.url).group(1) for p in pages]
         assert names[0] != names[1], "two visitors were given the same account"
         for page in pages:
@@ -125,7 +158,10 @@ def test_two_visitors_each_get_their_own_page(browser, hub, output_path):
         api = f"{url}user/{names[0]}/api/"
         xsrf = next(k["value"] for k in first.cookies() if k["name"] == "_xsrf")
         headers = {"X-XSRFToken": xsrf}
-        assert pages[0].request.get(api + "contents", headers=headers).status == 200
+        # The notebooks (solutions among them) cannot be read, and there is no Lab to open.
+        assert pages[0].request.get(api + "contents", headers=headers).status == 403
+        assert pages[0].request.get(api + "contents/solutions", headers=headers).status == 403
+        assert pages[0].request.get(f"{url}user/{names[0]}/lab", max_redirects=0).status == 404
         response = pages[0].request.post(api + "contents", data={"type": "notebook"}, headers=headers)
         assert response.status == 403, response.status
         assert pages[0].request.post(api + "kernels", data={"name": "python3"}, headers=headers).status == 403

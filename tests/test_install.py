@@ -37,8 +37,10 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "scaling_explorer/data/models.csv" in names and "scaling_explorer/data/README.md" in names
     # The offline Voila template lands in <prefix>/share/jupyter, where Voila looks for templates.
-    template = "share/jupyter/voila/templates/scaling-explorer/index.html.j2"
-    assert any(n.endswith(".data/data/" + template) for n in names), "the Voila template is missing from the wheel"
+    # (every file of it: the page, and 503.html, the "class is full" page)
+    for template in (ROOT / "share" / "jupyter" / "voila" / "templates" / "scaling-explorer").iterdir():
+        path = template.relative_to(ROOT).as_posix()
+        assert any(n.endswith(".data/data/" + path) for n in names), f"{path} is missing from the wheel"
     lectures = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "lectures").glob("*.json")}
     assert lectures and {f"scaling_explorer/data/{p}" for p in lectures} <= names, "a lecture is missing from the wheel"
     labs = {p.relative_to(ROOT / "data").as_posix() for p in (ROOT / "data" / "labs").glob("*.json")}

@@ -69,7 +69,12 @@ def test_settings_files_agree():
     assert voila["Voila"]["tornado_settings"]["disable_check_xsrf"] is True
     assert "disable_check_xsrf" not in json.dumps(server)
     assert voila["VoilaConfiguration"] == {"strip_sources": True, "show_tracebacks": False,
-                                           "template": "scaling-explorer"}
+                                           "template": "scaling-explorer",
+                                           "multi_kernel_manager_class": "scaling_explorer.kernels.ClassKernelManager"}
+    # the cap on kernels (voila#617) is set, and the capacity rule printed at start reads the same file
+    from scaling_explorer.serve import max_kernels
+
+    assert voila["ClassKernelManager"]["max_kernels"] == max_kernels() > 0
 
 
 def test_page_on_the_server_route_has_no_sources(page, jupyter_server):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -91,6 +92,8 @@ def test_signal_on_serve_ends_voila_and_every_kernel(sig, pool, tmp_path):
         proc = _start_and_open_a_kernel(cmd, port, pool, log)
         try:
             kernels, everything = _snapshot(proc)
+            printed = (tmp_path / "serve.log").read_text()
+            assert "Capacity rule:" in printed and f"Preheated pool: {pool} kernel" in printed, printed
             # At least the pool plus the page's kernel when the pool was empty; never an exact count (a race).
             assert len(kernels) >= max(1, pool)
             assert any("voila" in " ".join(p.cmdline()) for p in everything)
@@ -111,6 +114,7 @@ def test_sigterm_on_make_demo_ends_everything(tmp_path):
         proc = _start_and_open_a_kernel(cmd, port, 0, log)
         try:
             kernels, everything = _snapshot(proc)
+            assert "Preheated pool: 4 kernel" in (tmp_path / "make.log").read_text(), "make demo's default pool"
             proc.send_signal(signal.SIGTERM)  # GNU make passes SIGTERM on to its recipe
             try:
                 proc.wait(40)
@@ -156,3 +160,65 @@ def test_kernels_of_a_killed_browser_context_are_culled(browser, tmp_path):
             expect(pages[0].locator(".se-budget")).to_contain_text("6.46e+23", timeout=20_000)
         finally:
             kept.close()
+
+
+def _get(url: str, timeout: float = 120) -> tuple[int, str]:
+    """Status and body of a GET (an HTTP error status is an answer too)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_a_visitor_past_max_kernels_gets_the_class_is_full_page(tmp_path):
+    """ClassKernelManager.max_kernels (etc/jupyter/voila.json): the next visitor is told, not given a kernel."""
+    with VoilaServer(log_path=tmp_path / "voila.log", extra_args=["--ClassKernelManager.max_kernels=1"]) as server:
+        status, body = _get(server.url)
+        assert status == 200 and "jupyter-config-data" in body
+        assert len(server.kernels()) == 1
+        status, body = _get(server.url)
+        assert status == 503, status
+        assert "The class is full, try again in a minute" in body
+        assert '<meta http-equiv="refresh"' in body and "cdn." not in body  # retries by itself, offline
+        assert len(server.kernels()) == 1, "a refused visitor still started a kernel"
+        assert "The class is full" in (tmp_path / "voila.log").read_text()
+
+
+def test_a_visitor_never_waits_on_a_pool_kernel_that_is_not_started():
+    """With the pool taken and its refill hours away (fill_delay), the next visitor gets a kernel of their own.
+
+    Voila alone hands out the waiting refill entry, and the page then gets no byte until it has started.
+    """
+    with VoilaServer(pool_size=1, extra_args=["--VoilaKernelManager.fill_delay=36000"]) as server:
+        assert _wait(lambda: len(server.kernels()) >= 1, 90), "the pool did not fill"
+        for _ in range(2):  # the pool's kernel, then one started for this visitor
+            status, body = _get(server.url, timeout=90)
+            assert status == 200 and "jupyter-config-data" in body
+
+
+def test_the_page_says_starting_before_the_kernel_has_run():
+    """The first bytes of a page whose kernel is still starting already say so (no blank page)."""
+    with VoilaServer() as server, urllib.request.urlopen(server.url, timeout=120) as r:
+        head = b""
+        while b"jupyter-config-data" not in head:  # the kernel's id comes once the kernel has started
+            chunk = r.read1(65536)
+            assert chunk, "the page ended without its kernel"
+            head += chunk
+        before_kernel = head.split(b"jupyter-config-data")[0].decode()
+        assert "Starting your page" in before_kernel and ">Retry<" in before_kernel
+        assert "body:has(.se-app) #se-starting { display: none; }" in before_kernel
+
+
+@pytest.mark.browser
+def test_the_starting_state_gives_way_to_the_page(browser, tmp_path):
+    with VoilaServer(log_path=tmp_path / "voila.log") as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = context.new_page()
+            page.goto(server.url, timeout=90_000, wait_until="commit")
+            expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
+            expect(page.locator("#se-starting")).to_be_hidden()
+            assert page.locator("#se-starting").count() == 1  # it was there, and is hidden now
+        finally:
+            context.close()

@@ -2,14 +2,19 @@
 
 Used by ``deploy/jupyterhub_config.py``; needs the ``hub`` extra (``pip install 'scaling-explorer[hub]'``).
 
-* :class:`TemporaryAuthenticator` gives every visitor a fresh name (``visitor-3f9a2c``) on their first
-  visit to ``/hub/login``; the browser keeps it in the hub's cookie until they sign out.
-  (``jupyterhub-tmpauthenticator`` 1.0.0 answers 500 on JupyterHub 6, see the README.)
-* :class:`ClassroomAuthorizer` makes a single-user server read-only: pages and files can be read and
-  the page's kernel reached over its websocket, but nothing can be written, no kernel or terminal
-  started through the API and the server not shut down. With ``KERNEL_MESSAGE_TYPES`` (widget traffic
-  only, no ``execute_request``), a visitor cannot run code of their own on the machine, which matters
-  because the local spawner runs every visitor's server as the hub's own user.
+* :class:`TemporaryAuthenticator` gives a visitor a fresh name (``visitor-3f9a2c``) when they press
+  Start on ``/hub/login`` (a POST; ``deploy/templates/login.html``). A plain GET of the page creates
+  nothing, so readiness probes, link previewers and monitors make no accounts. At most
+  ``max_accounts`` temporary accounts live at once; past it the visitor is told the class is full.
+  The browser keeps the name in the hub's cookie until they sign out.
+  (``jupyterhub-tmpauthenticator`` 1.0.0 answers 500 on JupyterHub 6, see docs/deployment.md.)
+* :class:`ClassroomAuthorizer` makes a single-user server show the page only: the page's kernel is
+  reached over its websocket, but the contents API (the notebooks, their solutions) and nbconvert
+  cannot be read, nothing can be written, no kernel or terminal started through the API and the
+  server not shut down (JupyterLab is not loaded at all there: ``deploy/singleuser``). With
+  ``KERNEL_MESSAGE_TYPES`` (widget traffic only, no ``execute_request``), a visitor cannot run code
+  of their own on the machine, which matters because the local spawner runs every visitor's server
+  as the hub's own user.
 """
 
 from __future__ import annotations
@@ -17,8 +22,14 @@ from __future__ import annotations
 import secrets
 
 from jupyter_server.auth import Authorizer
+from jupyterhub import orm
 from jupyterhub.auth import Authenticator
-from traitlets import default
+from tornado.web import HTTPError
+from traitlets import Int, default
+
+TEMPORARY_PREFIX = "visitor-"
+# Resources a visitor may not even read: the notebooks (and their solutions) as files or converted.
+UNREADABLE = frozenset({"contents", "nbconvert"})
 
 # What the page needs from its kernel: widget comms, kernel info, shutdown. Voila's own server allows
 # exactly these (voila.app.Voila.init_settings); execute_request is not among them.
@@ -27,26 +38,38 @@ KERNEL_MESSAGE_TYPES = ["comm_open", "comm_close", "comm_msg", "comm_info_reques
 
 
 class TemporaryAuthenticator(Authenticator):
-    """Sign every new visitor in under a new random name, without a form (``auto_login``)."""
+    """Sign a visitor in under a new random name when they press Start (a POST of the login form)."""
 
-    auto_login = True
+    auto_login = False  # a GET of /hub/login shows the Start button; only its POST calls authenticate
+    max_accounts = Int(40, config=True, help="Most temporary accounts alive at once (the idle culler "
+                       "removes them); past it a visitor gets 'the class is full' (503).")
 
     @default("allow_all")
     def _allow_all_default(self):  # JupyterHub 5+ lets no one in unless told otherwise
         return True
 
+    def live_accounts(self, db) -> int:
+        """Temporary accounts in the hub's database now."""
+        return db.query(orm.User).filter(orm.User.name.startswith(TEMPORARY_PREFIX)).count()
+
     async def authenticate(self, handler, data=None):
-        """Admit anyone as a fresh visitor name."""
-        return {"name": f"visitor-{secrets.token_hex(3)}"}
+        """Admit a fresh visitor name, unless the class already has ``max_accounts`` live ones (503)."""
+        live = self.live_accounts(handler.db)
+        if live >= self.max_accounts:
+            self.log.warning("The class is full: %d temporary accounts (max_accounts %d)", live, self.max_accounts)
+            raise HTTPError(503, "%d temporary accounts alive", live,
+                            reason="The class is full, try again in a minute")
+        return {"name": f"{TEMPORARY_PREFIX}{secrets.token_hex(3)}"}
 
 
 class ClassroomAuthorizer(Authorizer):
-    """Allow reading and the kernel websocket; refuse every write, API kernel start, terminal and shutdown."""
+    """Allow the page's kernel websocket and reads other than the notebooks; refuse every write, API
+    kernel start, terminal and shutdown."""
 
     def is_authorized(self, handler, user, action, resource):
         """Allow ``read`` and the kernel websocket, nothing else."""
         if action == "read":
-            return True
+            return resource not in UNREADABLE
         # "execute" on kernels is the websocket the page talks to its kernel over; which messages
         # pass is limited separately by MappingKernelManager.allowed_message_types.
         return action == "execute" and resource == "kernels"

@@ -10,6 +10,7 @@ route reads the same ones: ``voila`` (``etc/jupyter/voila.json``), the Voila ser
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -142,14 +143,46 @@ def _terminate(processes: dict[int, str]) -> None:
             pass
 
 
+# The capacity rule (docs/deployment.md, "How big a class"), measured with
+# ``benchmarks/bench_load.py --client protocol`` on a 2-core box; printed when the server starts.
+MIB_PER_KERNEL = 180  # USS of a kernel that has run the page, plus its share of the libraries
+STUDENTS_PER_CORE = 15  # stepping the budget once a second each
+KERNEL_START_CPU_S = 2.3  # one pool kernel: start and run the page
+
+
+def max_kernels() -> int:
+    """``ClassKernelManager.max_kernels`` in ``etc/jupyter/voila.json`` (0: no limit)."""
+    config = json.loads((CONFIG_DIR / "voila.json").read_text())
+    return int(config.get("ClassKernelManager", {}).get("max_kernels", 0))
+
+
+def capacity_rule(pool_size: int) -> str:
+    """What the server holds and how to size the pool, for the terminal of whoever starts it."""
+    limit = max_kernels()
+    fill = f"filling it takes about {pool_size * KERNEL_START_CPU_S / (os.cpu_count() or 1):.0f} s here; " \
+        if pool_size else ""
+    return "\n".join([
+        f"Preheated pool: {pool_size} kernel(s) ({fill}make it the class size, a minute before the class: "
+        "make demo POOL=30, or scaling-explorer serve --pool-size 30).",
+        f"Capacity rule: about {STUDENTS_PER_CORE} students per core stepping at once, "
+        f"{MIB_PER_KERNEL} MiB of memory per open page; past {limit or 'no limit on'} pages a visitor is told "
+        "the class is full (ClassKernelManager.max_kernels in etc/jupyter/voila.json). See docs/deployment.md.",
+    ])
+
+
 def serve(port: int = 8866, pool_size: int = 0) -> int:
     """Run Voila in the foreground until interrupted (Ctrl-C or SIGTERM); returns its exit status."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")
     if pool_size < 0:
         raise ValueError(f"pool_size must be 0 or more, got {pool_size}")
-    cmd, env = voila_command(port, pool_size), config_env()
-    print(f"Scaling Explorer on http://127.0.0.1:{port}/  (Ctrl-C to stop)", flush=True)
+    # SE_SERVE_IP: the address to listen on instead of voila.json's 127.0.0.1 (0.0.0.0 in a container
+    # behind an ingress, deploy/kubernetes/voila.yaml).
+    ip = os.environ.get("SE_SERVE_IP", "127.0.0.1")
+    cmd, env = voila_command(port, pool_size, extra_args=[f"--Voila.ip={ip}"] if ip != "127.0.0.1" else []), \
+        config_env()
+    print(f"Scaling Explorer on http://{ip}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(capacity_rule(pool_size), flush=True)
     return run_until_signalled(cmd, env)
 
 
