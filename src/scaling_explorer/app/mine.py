@@ -23,7 +23,7 @@ from .bind import Binder, error_html, fmt_exact, message_box, parse_number
 from .format import fmt_count, fmt_flops
 from .layers import Layer, status_style
 from .panels import Panel, readout_html
-from .state import FILTERS, MONEY
+from .state import EXTRAS, FILTERS, MONEY
 
 #: One click of "smaller N" / "larger N" moves the point this far along its iso-FLOP line (decades of N).
 SLIDE_DEX = 0.1
@@ -104,7 +104,7 @@ class MinePanel(Panel):
                                layout=w.Layout(width="auto"))
         self.smaller.on_click(lambda _: self.slide(-SLIDE_DEX))
         self.larger.on_click(lambda _: self.slide(SLIDE_DEX))
-        self.state.watch(self._show_readout, ignore=MONEY | FILTERS | {"budget"})
+        self.state.watch(self._show_readout, ignore=MONEY | FILTERS | EXTRAS | {"budget", "laws"})
         self._show_readout()
 
     def slide(self, dex: float) -> None:
@@ -152,7 +152,8 @@ class MineLayer(Layer):
     """Your model on the N-D plane and the loss panel, in its status's style, ringed (hidden with the models)."""
 
     name = "models"
-    ignores = MONEY | FILTERS | {"budget"}
+    # It follows its point, the loss law and how it is counted; not the budget, the extras or the filters.
+    ignores = MONEY | FILTERS | EXTRAS | {"budget", "laws"}
 
     def __init__(self, view):
         super().__init__(view)

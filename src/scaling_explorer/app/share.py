@@ -31,9 +31,8 @@ def link_problems_html(problems: dict[str, str]) -> str:
     if not problems:
         return ""
     items = "; ".join(f"<b>{html.escape(key)}</b>: {html.escape(text)}" for key, text in problems.items())
-    which = "this key was" if len(problems) == 1 else "these keys were"
-    return (f'<div class="se-error se-link-problems">From the link, {which} not applied: {items}. '
-            "The link's other keys are shown.</div>")
+    return (f'<div class="se-error se-link-problems">Part of this link could not be opened ({items}); '
+            "its other keys are shown.</div>")
 
 
 def shareable(scenario: Scenario) -> tuple[Scenario, bool]:
