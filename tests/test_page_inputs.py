@@ -191,3 +191,35 @@ def test_reset_all_goes_back_to_the_default_view_and_keeps_view_preferences():
     app.controls.reset_all.click()
     assert app.state.scenario == Scenario(present=True, hide=("labels",))
     assert app.controls.budget.exact.value == "5.76e23" and app.controls.mine_panel.entry.params.value == ""
+
+
+# -- Approach 2 on the page ----------------------------------------------------------------------------
+def _fit(app, runs):
+    content = runs[["params", "tokens", "loss"]].to_csv(index=False).encode()
+    app.fit_panel.upload.value = ({"name": "runs.csv", "type": "text/csv", "size": len(content),
+                                   "last_modified": datetime.datetime(2026, 1, 1), "content": memoryview(content)},)
+
+
+def test_runs_in_iso_flop_groups_get_an_approach_2_fit_beside_approach_3():
+    truth = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    app = Explorer(raise_errors=True)
+    app.fit_panel.resamples.value = 0
+    _fit(app, synthetic_runs(truth, np.geomspace(1e18, 1e21, 5), span=10, seed=0))
+    fit = app.fit_panel.approach2
+    # Chinchilla form: N_opt grows as C^(beta / (alpha + beta)) (Hoffmann et al. eq. 4).
+    assert fit is not None and fit.a == pytest.approx(0.37 / (0.34 + 0.37), abs=0.03)
+    assert "Approach 2 (iso-FLOP parabolas" in app.fit_panel.report.value and "5 budgets" in app.fit_panel.report.value
+
+
+def test_runs_without_iso_flop_groups_say_why_there_is_no_approach_2():
+    truth = ParametricLaw(E=1.8, A=400.0, B=2000.0, alpha=0.34, beta=0.37)
+    rng = np.random.default_rng(1)
+    N, D = 10 ** rng.uniform(7, 9, 60), 10 ** rng.uniform(9, 11, 60)  # every run its own budget
+    import pandas as pd
+
+    runs = pd.DataFrame({"params": N, "tokens": D, "loss": truth.loss(N, D) * np.exp(rng.normal(0, 0.005, 60))})
+    app = Explorer(raise_errors=True)
+    app.fit_panel.resamples.value = 0
+    _fit(app, runs)
+    assert app.fit_panel.approach2 is None
+    assert "Approach 2 (iso-FLOP parabolas, Hoffmann et al. 2022 §3.2): not fitted" in app.fit_panel.report.value
