@@ -75,7 +75,7 @@ def test_after_a_fit_the_link_opens_and_says_the_fit_is_not_included():
 ])
 def test_a_bad_value_is_a_message_beside_its_control_and_changes_nothing(app, control, value, message):
     before = app.state.scenario
-    setattr(getattr(app.controls, control), "value", value)
+    getattr(app.controls, control).value = value
     _unchanged(app, before, getattr(app.controls, message))
     assert control in getattr(app.controls, message).value
     app.state.set(Scenario())

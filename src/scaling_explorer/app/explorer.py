@@ -6,7 +6,6 @@ bar equal to the current view (a PageBridge), and fits its figure to the width t
 
 from __future__ import annotations
 
-import html
 import os
 
 import ipywidgets as w
@@ -209,7 +208,6 @@ class Explorer:
         try:
             name, step, scenario_query = lectures.split_query(query or "")
         except lectures.LectureError as exc:
-            name, step, scenario_query = None, None, ""
             self.open_message.value = link_problems_html({"lecture": " ".join(str(exc).split())})
             return
         scenario, problems = Scenario.from_query_lenient(scenario_query)

@@ -80,8 +80,9 @@ class PointEntry(w.VBox):
         for what, text in zip(("N (parameters)", "D (tokens)"), texts, strict=True):
             number = parse_number(text) if text else None
             if number is None:
-                self.message.value = error_html(f"mine: {what} {'is missing' if not text else f'{text} is not a number'}"
-                                                "; give both, e.g. N 7e9 and D 2e12 (empty both: none)")
+                problem = "is missing" if not text else f"{text} is not a number"
+                self.message.value = error_html(f"mine: {what} {problem}; give both, e.g. N 7e9 and D 2e12 "
+                                                "(empty both: none)")
                 return
             numbers.append(number)
         self.value = tuple(numbers)

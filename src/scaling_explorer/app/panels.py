@@ -305,8 +305,9 @@ class BeyondPanel(Panel):
             T = inference_tokens_from_requests(requests, each)
             low, high = choice("inference_tokens").range()
             if not low <= T <= high:
-                raise ValueError(f"demand: {fmt_sci(requests)} requests × {fmt_sci(each)} tokens = {fmt_sci(T)} tokens, outside the "
-                                 f"accepted range ({choice('inference_tokens').describe_range()}): nothing changed")
+                accepted = choice("inference_tokens").describe_range()
+                raise ValueError(f"demand: {fmt_sci(requests)} requests × {fmt_sci(each)} tokens = {fmt_sci(T)} "
+                                 f"tokens, outside the accepted range ({accepted}): nothing changed")
             self.state.update(inference_tokens=T)
         self.binder.errors.guard(self.demand.message, set_demand)
 
