@@ -43,3 +43,19 @@ def epoch_csv() -> Path:
     require(path.exists(), f"{path} absent: download data/svg_extracted_data.csv from "
                            "github.com/epoch-research/analyzing-chinchilla to run this test")
     return path
+
+
+_PLAYWRIGHT_FIXTURES = {"page", "browser", "context", "browser_name"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run every test that drives Chromium after the others.
+
+    Playwright's sync API keeps an event loop running in the main thread once it starts, so a later
+    test that calls ``asyncio.run`` (the fit panel's background fit) would fail; and pytest groups tests
+    by Playwright's session-scoped parameters wherever they first appear. A stable sort keeps the rest
+    in file order.
+    """
+    items.sort(key=lambda item: bool(item.get_closest_marker("browser")
+                                      or _PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ()))))

@@ -38,6 +38,9 @@ def field_strategy(f: dataclasses.Field) -> st.SearchStrategy:
         values = st.tuples(st.integers(1900, 2100), st.integers(1900, 2100)).map(lambda y: tuple(sorted(y)))
     elif c.kind == "flag":
         values = st.booleans()
+    elif c.kind == "point":
+        coordinate = st.floats(c.low, c.high, exclude_min=c.low_open, exclude_max=c.high_open, allow_nan=False)
+        values = st.tuples(coordinate, coordinate)
     else:
         raise AssertionError(f"no strategy for kind {c.kind!r} (field {f.name}): add one here")
     values = st.just(f.default) | values

@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 
 from scaling_explorer import Scenario, evaluate
 from scaling_explorer.app import Explorer
-from scaling_explorer.app.format import fmt_count
+from scaling_explorer.app.format import fmt_count, fmt_flops
 from scaling_explorer.catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
 from scaling_explorer.laws import get_law
 from scaling_explorer.style import STATUS_COLOR
@@ -97,9 +97,9 @@ def test_with_demand_the_table_shows_both_rows_and_a_smaller_model(app):
     rows = _body_rows(html)
     i = next(i for i, r in enumerate(rows) if "Epoch refit" in r)
     assert "training only" in rows[i] and "inference-aware" in rows[i + 1]
-    for text in (fmt_count(row.params), f"{row.total_flops:.3g}"):
+    for text in (fmt_count(row.params), fmt_flops(row.total_flops)):
         assert text in rows[i]
-    for text in (fmt_count(ia.params), fmt_count(ia.tokens), f"{ia.total_flops:.3g}", f"{ia.training_flops:.3g}"):
+    for text in (fmt_count(ia.params), fmt_count(ia.tokens), fmt_flops(ia.total_flops), fmt_flops(ia.training_flops)):
         assert text in rows[i + 1]
     # Kaplan's law has no Chinchilla-form loss to hold fixed: the row says why instead.
     assert "Kaplan et al. 2020: inference demand needs a Chinchilla-form law" in html
@@ -125,7 +125,7 @@ def test_unique_tokens_show_the_data_constrained_row_and_epochs(app):
     dc = row.data_constrained
     assert 6 * dc.params * dc.tokens == pytest.approx(5.76e23, rel=1e-6)  # the same budget
     assert dc.loss >= row.loss  # repeating data never helps
-    sub = next(r for r in _body_rows(html) if "with U = 2e+11 unique tokens" in r)
+    sub = next(r for r in _body_rows(html) if "with U = 200 B unique tokens" in r)
     assert fmt_count(dc.params) in sub and f"{dc.epochs:.3g}" in sub
 
 
@@ -251,9 +251,9 @@ def test_model_card_shows_break_even_demand(app):
     N, D = row["compute_params"], row["tokens"]
     T = 3 * D * (law.alpha * law.A * N ** -law.alpha / (law.beta * law.B * D ** -law.beta) - 1)
     card = app.card.widget.value
-    assert f"{T:.3g} tokens" in card and "break-even demand" in card
+    assert f"{fmt_count(T)} tokens" in card and "break-even demand" in card
     assert "n/a for this law" in card  # Kaplan's law is not Chinchilla-form
     app.controls.model.value = "Gopher"  # undertrained: no demand makes it optimal
     assert re.search(r"Epoch refit\)</td>.*?<i [^>]*>none</i>", app.card.widget.value)
     app.controls.demand.exact.value = "1e13"
-    assert "At T = 1e+13 tokens of demand" in app.card.widget.value
+    assert "At T = 10 T tokens of demand" in app.card.widget.value

@@ -63,8 +63,10 @@ class TemporaryAuthenticator(Authenticator):
 
 
 class ClassroomAuthorizer(Authorizer):
-    """Allow the page's kernel websocket and reads other than the notebooks; refuse every write, API
-    kernel start, terminal and shutdown."""
+    """Allow the page's kernel websocket and reads other than the notebooks.
+
+    Every write, API kernel start, terminal and shutdown is refused.
+    """
 
     def is_authorized(self, handler, user, action, resource):
         """Allow ``read`` and the kernel websocket, nothing else."""

@@ -546,6 +546,41 @@ register_extra("target_inference_aware", label="cheapest to reach the target ove
                               "plus inference")
 
 
+
+def own_model(law, params: float, tokens: float, band: float) -> dict:
+    """A model of ``params`` parameters trained on ``tokens`` tokens against ``law``, as a published model's point.
+
+    Returns
+    -------
+    dict
+        ``params``, ``tokens``, ``flops`` (under the law's FLOP model), ``loss`` (nats/token, the law's
+        L(N, D)), ``d_over_d_opt`` (D over the law's compute-optimal D at those FLOPs) and ``status``
+        (undertrained below 1/band, over-trained above band, else near-optimal, as
+        :func:`scaling_explorer.catalog.classify`).
+    """
+    if not law.has_loss:
+        raise Missing("an allocation law gives no loss for your model")
+    from .catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
+    from .frontier import allocation
+
+    a = allocation(law, params, tokens)
+    ratio = float(a.d_over_d_opt)
+    status = UNDERTRAINED if ratio < 1 / band else OVERTRAINED if ratio > band else NEAR_OPTIMAL
+    return dict(params=float(params), tokens=float(tokens), flops=float(a.flops), loss=_finite_or_none(a.loss),
+                d_over_d_opt=ratio, status=status)
+
+
+def _mine(law, s: Scenario, row: LawRow) -> dict:
+    return own_model(law, *s.mine, s.band)
+
+
+register_extra("mine", label="your model", applies=lambda s: s.mine is not None, compute=_mine,
+               values=("params", "tokens", "flops", "loss", "d_over_d_opt", "status"),
+               units={"params": "parameters", "tokens": "tokens", "flops": "FLOPs", "loss": "nats/token",
+                      "d_over_d_opt": "D / D_opt", "status": ""},
+               doc="with your own model (mine=N:D): its FLOPs, predicted loss and status at its own compute, "
+                   "with the near-optimal band (as a published model's)")
+
 @lru_cache(maxsize=256)
 def _coefficient_warnings(law) -> tuple[str, ...]:
     return tuple(laws.implausible_coefficients(law))

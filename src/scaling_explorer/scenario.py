@@ -57,6 +57,12 @@ class ScenarioError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+def _short(x: float) -> str:
+    """``x`` for a message: 1e30, 12.48, 0.5 (as %g, without the exponent's plus sign and zeros)."""
+    mantissa, e, exponent = f"{x:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else mantissa
+
+
 @lru_cache(maxsize=1)
 def _model_names() -> frozenset[str]:
     from .catalog import load_models
@@ -65,7 +71,7 @@ def _model_names() -> frozenset[str]:
 
 
 #: The kinds a field can be: how it is checked, written to a query and read back.
-KINDS = ("number", "text", "keys", "edits", "years", "flag")
+KINDS = ("number", "text", "keys", "edits", "years", "flag", "point")
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,8 @@ class Choice:
         Query key (also the CLI flag ``--key``).
     kind : str
         One of :data:`KINDS`: ``number`` (a float), ``text`` (one of ``options``), ``keys`` (a tuple
-        of ``options``), ``edits`` (law, coefficient, value triples), ``years`` ((first, last)) or
-        ``flag`` (a bool).
+        of ``options``), ``edits`` (law, coefficient, value triples), ``years`` ((first, last)),
+        ``flag`` (a bool) or ``point`` ((N, D), both within ``low`` and ``high``; query text ``N:D``).
     doc : str
         One line: what the choice means, with its unit.
     example : str
@@ -87,7 +93,8 @@ class Choice:
     optional : bool
         None is allowed (an empty query value); for ``text``, the empty string is allowed.
     low, high : float or None
-        Range of a ``number`` (inclusive unless ``low_open`` / ``high_open``).
+        Range of a ``number``, or of each coordinate of a ``point`` (inclusive unless ``low_open`` /
+        ``high_open``).
     low_open, high_open : bool
         The bound itself is excluded.
     options : tuple of str, or a callable returning one, or None
@@ -122,14 +129,15 @@ class Choice:
 
     def range(self) -> tuple[float, float] | None:
         """(low, high) of a ``number`` field; None for other kinds."""
-        return None if self.kind != "number" else (self.low, self.high)
+        return None if self.kind not in ("number", "point") else (self.low, self.high)
 
     def describe_range(self) -> str:
         """The accepted values in words, for messages and the docs."""
-        if self.kind == "number":
-            low = f"{'above' if self.low_open else 'from'} {self.low:g}"
-            high = f"{'below' if self.high_open else 'to'} {self.high:g}"
-            return f"{low} {high}" + (" (empty: none)" if self.optional else "")
+        if self.kind in ("number", "point"):
+            low = f"{'above' if self.low_open else 'from'} {_short(self.low)}"
+            high = f"{'below' if self.high_open else 'to'} {_short(self.high)}"
+            each = "N:D, each " if self.kind == "point" else ""
+            return f"{each}{low} {high}" + (" (empty: none)" if self.optional else "")
         if self.kind in ("text", "keys"):
             options = self.options if not callable(self.options) else None
             if options is None:
@@ -210,6 +218,10 @@ class Scenario:
                                       low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
     hide: tuple[str, ...] = _declare((), "hide", "keys", "plot layers hidden", example="contours,labels",
                                      options=LAYERS, ordered=False, view=True)
+    mine: tuple[float, float] | None = _declare(None, "mine", "point", "your own model as N:D, parameters and "
+                                                "training tokens, placed against the loss law (empty: none)",
+                                                example="7e9:2e12", optional=True, low=1e6, high=1e16,
+                                                range_note="a 1M-parameter toy to past any model or corpus")
     present: bool = _declare(False, "present", "flag", "presentation mode: large type, controls folded",
                              example="1", view=True)
     _laws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
@@ -476,7 +488,7 @@ def _check(c: Choice, value):
         too_low = x <= c.low if c.low_open else x < c.low
         too_high = x >= c.high if c.high_open else x > c.high
         if too_low or too_high:
-            raise ScenarioError(key, f"{x:g} is outside the accepted range: {c.describe_range()}"
+            raise ScenarioError(key, f"{_short(x)} is outside the accepted range: {c.describe_range()}"
                                 + (f" ({c.range_note})" if c.range_note else ""))
         return x
     if c.kind == "text":
@@ -530,11 +542,27 @@ def _check(c: Choice, value):
         if not isinstance(value, bool):
             raise ScenarioError(key, f"must be true or false, got {value!r}")
         return value
+    if c.kind == "point":
+        if isinstance(value, str) or not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise ScenarioError(key, f"{value!r} is not (N, D)")
+        point = tuple(_finite(key, x) for x in value)
+        for what, x in zip(("N", "D"), point, strict=True):
+            if not c.low <= x <= c.high:
+                raise ScenarioError(key, f"{what} = {_short(x)} is outside the accepted range: {c.describe_range()}"
+                                    + (f" ({c.range_note})" if c.range_note else ""))
+        return point
     raise AssertionError(c.kind)
 
 
 def _fmt(x: float) -> str:
-    return repr(float(x)).replace("e+", "e")  # shortest text that reads back as the same float
+    """The shortest text that reads back as the same float: 2.0, 0.4, 1e22, 8.81e9 (not 8810000000.0)."""
+    x = float(x)
+    if abs(x) >= 1e6:
+        for digits in range(1, 18):  # the fewest significant digits that read back exactly (17 always do)
+            mantissa, _, exponent = f"{x:.{digits - 1}e}".partition("e")
+            if float(f"{mantissa}e{exponent}") == x:
+                return f"{mantissa}e{int(exponent)}"
+    return repr(x).replace("e+", "e")
 
 
 def _write(c: Choice, value) -> str:
@@ -551,6 +579,8 @@ def _write(c: Choice, value) -> str:
         return f"{value[0]}-{value[1]}"
     if c.kind == "flag":
         return "1" if value else "0"
+    if c.kind == "point":
+        return f"{_fmt(value[0])}:{_fmt(value[1])}"
     return str(value)
 
 
@@ -590,6 +620,11 @@ def _read(c: Choice, text: str):
         if text.lower() in ("0", "false", "no", "off"):
             return False
         raise ScenarioError(key, f"{text!r} is not 1 or 0")
+    if c.kind == "point":
+        parts = text.split(":")
+        if len(parts) != 2:
+            raise ScenarioError(key, f"{text!r} is not N:D, e.g. 7e9:2e12")
+        return tuple(_read_float(key, part) for part in parts)
     return text
 
 
@@ -600,7 +635,7 @@ def _to_json_value(value):
 
 
 def _from_json_value(c: Choice, value):
-    if c.kind in ("keys", "years") and isinstance(value, list):
+    if c.kind in ("keys", "years", "point") and isinstance(value, list):
         return tuple(value)
     if c.kind == "edits" and isinstance(value, list):
         return tuple(tuple(e) if isinstance(e, list) else e for e in value)

@@ -218,6 +218,15 @@ def on_log_grid(slider: w.FloatLogSlider, value: float) -> float:
     return slider.base ** (slider.min + round((exponent - slider.min) / slider.step) * slider.step)
 
 
+def from_grid(value: float) -> float:
+    """A slider grid value as a choice: four significant digits (1.024e17, not 1.0242889401824211e17).
+
+    The grid is 0.05 dex or coarser (12% a step), so four digits keep every grid point apart and
+    read back to the same one; the exact box and the link then show short text.
+    """
+    return float(f"{float(value):.4g}")
+
+
 class LogQuantity(w.VBox):
     """A quantity on a log scale: a slider on a grid, an exact box, and optionally an on/off box.
 
@@ -309,7 +318,7 @@ class LogQuantity(w.VBox):
         # our own showing is not the user's choice (3.14e23 typed must stay 3.14e23).
         if self._syncing or abs(math.log10(change["new"]) - math.log10(self._slider_shows)) < 1e-9:
             return
-        self.value = float(change["new"])
+        self.value = from_grid(change["new"])
 
     def _on_exact(self, change) -> None:
         if self._syncing:
@@ -322,7 +331,7 @@ class LogQuantity(w.VBox):
 
     def _on_toggle(self, change) -> None:
         if not self._syncing:
-            self.value = float(self.slider.value) if change["new"] else self.off
+            self.value = from_grid(self.slider.value) if change["new"] else self.off
 
 
 class LawChecklist(w.VBox):

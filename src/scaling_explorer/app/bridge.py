@@ -39,6 +39,8 @@ function render({ model, el }) {
     if (url.href !== window.location.href) window.history.replaceState(null, "", url.href);
   };
   model.on("change:query", showQuery);
+  model.set("page", window.location.origin + window.location.pathname);
+  model.save_changes();
   report();
   showQuery();
   return () => observer.disconnect();
@@ -60,6 +62,8 @@ class PageBridge(anywidget.AnyWidget):
         The browser window's inner height in CSS pixels.
     query : str
         The query string the address bar should show (without ``?``).
+    page : str
+        The page's address without its query, as the browser reports it ('' until then).
     """
 
     _esm = t.Unicode(_ESM).tag(sync=True)
@@ -67,3 +71,4 @@ class PageBridge(anywidget.AnyWidget):
     width = t.Int(0).tag(sync=True)
     viewport_height = t.Int(0).tag(sync=True)
     query = t.Unicode("").tag(sync=True)
+    page = t.Unicode("").tag(sync=True)

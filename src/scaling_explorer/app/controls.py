@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..scenario import Scenario
 from .bind import Binder, ErrorSink, message_box
-from .panels import PANELS, BeyondPanel, BudgetPanel, ConventionsPanel, LawsPanel, ModelsPanel, Panel
+from .mine import MinePanel
+from .panels import BeyondPanel, BudgetPanel, ConventionsPanel, LawsPanel, ModelsPanel, Panel
 from .state import AppState
+
+#: The explorer's side column, in order.
+CONTROL_PANELS = (BudgetPanel, LawsPanel, ModelsPanel, MinePanel, BeyondPanel, ConventionsPanel)
 
 __all__ = ["Controls", "ErrorSink", "message_box"]
 
 
 class Controls:
-    """The explorer's panels (budget, laws, models, beyond Chinchilla, conventions) in one column.
+    """The explorer's panels (budget, laws, models, your model, beyond Chinchilla, conventions) in one column.
 
     Attributes
     ----------
     binder : Binder
     panels : tuple of Panel
-    budget_panel, laws_panel, models_panel, beyond_panel, conventions_panel : Panel
+    budget_panel, laws_panel, models_panel, mine_panel, beyond_panel, conventions_panel : Panel
         The same panels by name. Their controls are also reachable on this object
         (``controls.band`` is ``controls.laws_panel.band``), as tests and benchmarks drive them.
     """
@@ -30,13 +35,23 @@ class Controls:
     def __init__(self, state: AppState, errors: ErrorSink, binder: Binder | None = None):
         self.state = state
         self.binder = binder if binder is not None else Binder(state, errors)
-        self.panels: tuple[Panel, ...] = tuple(panel(self.binder) for panel in PANELS)
+        self.panels: tuple[Panel, ...] = tuple(panel(self.binder) for panel in CONTROL_PANELS)
         by_type = {type(p): p for p in self.panels}
         self.budget_panel: BudgetPanel = by_type[BudgetPanel]
         self.laws_panel: LawsPanel = by_type[LawsPanel]
         self.models_panel: ModelsPanel = by_type[ModelsPanel]
         self.beyond_panel: BeyondPanel = by_type[BeyondPanel]
         self.conventions_panel: ConventionsPanel = by_type[ConventionsPanel]
+        self.mine_panel: MinePanel = by_type[MinePanel]
+        self.reset_message = message_box()
+        self.reset_all = w.Button(description="Reset all", icon="undo", layout=w.Layout(width="auto"),
+                                  tooltip="back to the default view (presentation mode and hidden layers stay)")
+        self.reset_all.on_click(lambda _: self.reset())
+
+    def reset(self) -> None:
+        """Every choice back to its default, keeping the view preferences (presentation mode, hidden layers)."""
+        self.binder.errors.guard(self.reset_message,
+                                 lambda: self.state.set(Scenario().with_view_of(self.state.scenario)))
 
     def __getattr__(self, name: str):
         # Only reached for names this object lacks: a control of one of its panels.
@@ -57,5 +72,5 @@ class Controls:
 
     def panel(self) -> w.Widget:
         """The controls column."""
-        return w.VBox([p.section() for p in self.panels],
+        return w.VBox([w.HBox([self.reset_all, self.reset_message]), *(p.section() for p in self.panels)],
                       layout=w.Layout(width="360px", min_width="320px", padding="0 12px 0 0"))

@@ -6,7 +6,6 @@ bar equal to the current view (a PageBridge), and fits its figure to the width t
 
 from __future__ import annotations
 
-import html
 import os
 
 import ipywidgets as w
@@ -21,9 +20,11 @@ from .canvas import canvas_class
 from .controls import Controls
 from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
+from .layers import LAYERS_IN_ORDER
 from .lecture import LecturePanel
+from .mine import MineLayer
 from .plot import DPI, PlotsView
-from .share import SharePanel
+from .share import SharePanel, link_problems_html
 from .state import AppState, view_preferences
 from .table import ModelTable
 from .views import ModelCardView, NumbersView
@@ -140,7 +141,7 @@ class Explorer:
         # figure takes 4 less, PlotsView.resize): a preheated kernel then has the labels placed for
         # that size, and an arrival there costs no second placement (1 CPU-s; bench_arrival.py).
         self.figure = _canvas(886, 460)
-        self.plots = PlotsView(self.state, self.figure)
+        self.plots = PlotsView(self.state, self.figure, layers=(*LAYERS_IN_ORDER, MineLayer))
         # Lay out text and ticks now (in a preheated kernel, before anyone visits): the first
         # draw the page asks for is then cheaper.
         self.figure.draw_without_rendering()
@@ -161,6 +162,7 @@ class Explorer:
         self.bridge = PageBridge()
         self.bridge.query = self.share.query()  # a page opened at a view shows it in the address bar too
         self.bridge.observe(self._on_width, ["width", "viewport_height"])
+        self.bridge.observe(lambda change: (setattr(self.share, "page", change["new"]), self.share.refresh()), "page")
         self.state.watch(self._on_present)
         self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))  # the address bar
         self.present = w.ToggleButton(description="Presentation mode", icon="desktop",
@@ -201,29 +203,33 @@ class Explorer:
 
     # -- browser -> page -----------------------------------------------------------------------
     def open_query(self, query: str) -> None:
-        """Open the view a link describes; bad or unknown keys give a message and the defaults.
+        """Open the view a link describes: its good keys apply, each bad one is named at the top.
 
         A link with ``lecture=`` opens that lecture at its ``step=``; any other keys then describe
         how the viewer had changed that step's view, and are applied on top.
         """
         try:
             name, step, scenario_query = lectures.split_query(query or "")
-            scenario = Scenario.from_query(scenario_query)
-            if name is not None:
+        except lectures.LectureError as exc:
+            self.open_message.value = link_problems_html({"lecture": " ".join(str(exc).split())})
+            return
+        scenario, problems = Scenario.from_query_lenient(scenario_query)
+        self.open_message.value = link_problems_html(problems)
+        if name is not None:
+            try:
                 # The link's view preferences (presentation mode) hold in the lecture; its other keys
                 # change the step's view on top.
                 views = scenario.changed_fields(Scenario()) & view_preferences()
                 self.state.set(self.state.scenario.replace(**{k: getattr(scenario, k) for k in views}))
                 self.start_lecture(name, step)
-                scenario_query = "" if not scenario.changed_fields(Scenario()) - views else scenario_query
-        except (ScenarioError, lectures.LectureError) as exc:
-            message = " ".join(str(exc).split())
-            self.open_message.value = (f'<div class="se-error">This link could not be opened '
-                                       f"({html.escape(message)}); showing the default view instead.</div>")
-            return
-        self.open_message.value = ""
-        if name is None or scenario_query:
-            self.state.set(scenario)
+            except (ScenarioError, lectures.LectureError) as exc:
+                problems["lecture"] = " ".join(str(exc).split())
+                self.open_message.value = link_problems_html(problems)
+                self.state.set(scenario)
+                return
+            if not scenario.changed_fields(Scenario()) - views:
+                return
+        self.state.set(scenario)
 
     def start_lecture(self, name: str, step: int = 0) -> None:
         """Open the shipped lecture ``name`` at ``step`` (0-based) above the figure (closing any other)."""

@@ -1,5 +1,9 @@
 """Fit your own runs: upload a CSV, fit Approach 3 with a bootstrap, show the law and its residuals.
 
+When the runs form iso-FLOP groups (three budgets or more, each with sizes spanning its minimum),
+Hoffmann et al.'s Approach 2 is fitted too and reported beside Approach 3; when they do not, the
+report says why no Approach-2 fit is given.
+
 The upload is read from memory and never written to disk or executed. The fit runs in a worker
 thread (``loop.run_in_executor``) so the kernel's event loop keeps serving the page: the progress
 bar moves, Cancel works, and the rest of the page still redraws. Widget values set from the
@@ -24,7 +28,7 @@ import ipywidgets as w
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..fit import FitCancelled, drop_highest_loss, fit_approach3, read_runs
+from ..fit import FitCancelled, drop_highest_loss, fit_approach2, fit_approach3, read_runs
 from ..fit.approach3 import MAX_BOOTSTRAP_TERMS, MAX_RESAMPLES, MAX_RUNS
 from ..scenario import Scenario
 from .controls import ErrorSink
@@ -70,6 +74,7 @@ class FitPanel:
         self.resamples.observe(self._on_option, "value")
         self.cancel.on_click(lambda _: self.stop())
         self._last: tuple[bytes, str] | None = None  # the last upload, re-fitted when an option changes
+        self.approach2 = None  # the last upload's Approach-2 fit (Approach2Fit), when its runs have iso-FLOP groups
         self._job: _Job | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fit")
         self.task: asyncio.Future | None = None  # the running fit on the event loop, if any
@@ -138,7 +143,7 @@ class FitPanel:
             result = fit_approach3(runs, exclude_highest_loss=job.exclude, n_bootstrap=job.resamples, seed=0,
                                    progress=lambda done, total: self._progress(job, done, total),
                                    should_stop=job.stop.is_set)
-            return runs, result
+            return runs, result, approach2_or_reason(drop_highest_loss(runs, result.n_excluded))
         except Exception as exc:  # reported on the event loop by _finish
             return exc
 
@@ -169,7 +174,7 @@ class FitPanel:
             self._clear_fit()
             self.errors.guard(self.message, _raise, outcome)
             return
-        runs, result = outcome
+        runs, result, approach2 = outcome
         header = f"{job.name}:\n"
         if result.drawable:
             self.state.set_fit(result)
@@ -177,7 +182,10 @@ class FitPanel:
             self._clear_fit()
             self.message.value = ("<span class='se-error'>The fit did not converge, so it is not drawn; the report "
                                   "shows where the optimiser stopped.</span>")
-        text = html.escape(header + result.report())
+        text = html.escape(header + result.report() + "\n\n" + (
+            approach2.report() if not isinstance(approach2, str)
+            else f"Approach 2 (iso-FLOP parabolas, Hoffmann et al. 2022 §3.2): not fitted: {approach2}"))
+        self.approach2 = None if isinstance(approach2, str) else approach2
         self.report.value = f'<pre class="se-report" style="{REPORT_STYLE}">{text}</pre>'
         self._show_residuals(runs, result)
 
@@ -216,7 +224,9 @@ class FitPanel:
             "Chinchilla runs (<code>data/svg_extracted_data.csv</code> in "
             "github.com/epoch-research/analyzing-chinchilla) is read as-is; Epoch excluded its 5 "
             "highest-loss runs. Runs that cannot determine the law "
-            "are refused with the reason, and a fit that does not converge is reported but not drawn. The "
+            "are refused with the reason, and a fit that does not converge is reported but not drawn. When the runs "
+            "form iso-FLOP groups (3 budgets or more, sizes spanning each minimum) the report adds Hoffmann's "
+            "Approach 2 (a parabola per budget, then N<sub>opt</sub> = k C<sup>a</sup>). The "
             "file stays in memory and is not saved.</div>"
         )
         return w.VBox([note, w.HTML(template_link()), w.HBox([self.upload, self.exclude, self.resamples]),
@@ -234,6 +244,14 @@ def template_link() -> str:
     return ("<div class='se-note'>" + data_link("runs-template.csv", "text/csv", runs.to_csv(index=False).encode(),
                                                 "Download a template CSV")
             + " (a synthetic iso-FLOP study of Epoch's refit: upload it to see the fit recover that law).</div>")
+
+
+def approach2_or_reason(runs):
+    """Hoffmann et al.'s Approach-2 fit of ``runs`` (an ``Approach2Fit``), or why there is none (a str)."""
+    try:
+        return fit_approach2(runs)
+    except ValueError as exc:  # RunsError, NotIdentifiedError: not iso-FLOP groups, and why
+        return " ".join(str(exc).split())
 
 
 def _raise(exc: Exception) -> None:

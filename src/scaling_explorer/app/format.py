@@ -1,13 +1,40 @@
-"""Number formatting for display."""
+"""Number formatting for the page: one way everywhere.
 
-import numpy as np
+On the page a number has three significant digits: counts with SI-style words up to trillions
+(``72.1 B``, ``1.34 T``), anything larger or any FLOP count in short scientific notation
+(``5.76e23``). Exports (CSV, JSON, code) keep the exact values; a box the user types into shows
+the shortest text that reads back as the same float (:func:`scaling_explorer.app.bind.fmt_exact`).
+"""
+
+from __future__ import annotations
+
+import math
+
+_WORDS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def fmt_sci(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits, scientific when large or small: 5.76e23, 0.4, 1e-05 -> 1e-5."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    text = f"{x:.{digits}g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
+def fmt_flops(x: float | None) -> str:
+    """A FLOP count: 5.76e23 (``—`` for none)."""
+    return "—" if x is None else fmt_sci(x)
 
 
 def fmt_count(x: float, unit: str = "") -> str:
-    """1.33e12 -> '1.33 T' (+ unit)."""
-    if not np.isfinite(x):
+    """A count to three significant digits with SI-style words: 72.1 B, 1.34 T; from 1e15 up 1.81e20 (+ unit)."""
+    if x is None or not math.isfinite(x):
         return "—"
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {suffix}{unit}"
-    return f"{x:.3g} {unit}".strip()
+    rounded = float(f"{x:.3g}")  # 999.7e9 is 1.00 T, not "1e+03 B"
+    if abs(rounded) >= 1e15:
+        return f"{fmt_sci(x)} {unit}".strip()
+    for scale, suffix in _WORDS:
+        if abs(rounded) >= scale:
+            return f"{rounded / scale:.3g} {suffix}{unit}"
+    return f"{fmt_sci(x)} {unit}".strip()

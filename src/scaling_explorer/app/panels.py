@@ -13,6 +13,7 @@ what the state says; no science here.
 from __future__ import annotations
 
 import html
+import math
 
 import ipywidgets as w
 
@@ -20,10 +21,10 @@ from .. import compute, laws
 from ..catalog import year_span
 from ..conventions import FLOP_MODELS
 from ..readout import catalog
-from ..scenario import BUDGET_RANGE
+from ..scenario import BUDGET_RANGE, choice
 from ..wrappers import inference_tokens_from_requests
 from .bind import FULL, STYLE, Binder, CoefficientEditor, LawChecklist, LogQuantity, message_box, optional_number
-from .format import fmt_count
+from .format import fmt_count, fmt_flops, fmt_sci
 
 # Inference demand and unique tokens: the sliders' spans (tokens). Demand from 1e9 (a small
 # deployment) to 1e16 (beyond the ~1e15 tokens the largest services report per year); 0, no
@@ -41,6 +42,24 @@ def flatness_options(current) -> list[tuple[str, float]]:
     if current and current not in (0.01, 0.02):
         options.append((f"{current:.2%}", current))
     return options
+
+
+def positive(what: str, value: float) -> float:
+    """``value`` if it is a finite positive number; else ``ValueError`` naming ``what``."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{what}: {value!r} is not a positive number")
+    return float(value)
+
+
+def mfu_from_percent_box(value: float) -> float:
+    """The MFU fraction from the percent box: 40 is 0.4; 1 or less is already a fraction (0.4 stays 0.4).
+
+    Above 100 (or at 0 or below) raises ``ValueError`` in the box's own unit, percent.
+    """
+    value = float(value)
+    if not 0 < value <= 100:
+        raise ValueError(f"mfu: {value:g}% is not a utilisation: type a percent of peak above 0 and at most 100")
+    return value if value <= 1 else round(value, 6) / 100
 
 
 def readout_html(text: str) -> str:
@@ -82,31 +101,37 @@ class BudgetPanel(Panel):
         binder.bind("budget", self.budget, message=self.budget.message)
         self.readout = w.HTML()
         self.message = self.budget.message
-        # Budget from hardware time or from dollars (compute.flops_from_gpu_time / flops_for_cost).
-        self.gpus = w.BoundedIntText(value=1024, min=1, max=10_000_000, description="GPUs",
-                                     layout=w.Layout(width="150px"), style={"description_width": "40px"})
-        self.days = w.BoundedFloatText(value=30, min=0.01, max=10_000, description="days",
-                                       layout=w.Layout(width="140px"), style={"description_width": "36px"})
-        self.from_gpus = w.Button(description="Set budget", tooltip="GPUs × days at the hardware and MFU below")
-        self.from_gpus.on_click(lambda _: self._budget_from(
-            lambda s: compute.flops_from_gpu_time(self.gpus.value, self.days.value, s.hardware, s.mfu)))
-        self.dollars = w.BoundedFloatText(value=1e6, min=1, max=1e13, description="$",
-                                          layout=w.Layout(width="170px"), style={"description_width": "16px"})
-        self.from_dollars = w.Button(description="Set budget", tooltip="dollars at your price, hardware and MFU")
-        self.from_dollars.on_click(lambda _: self._budget_from(
-            lambda s: compute.flops_for_cost(self.dollars.value, s.hardware, s.mfu, s.price)))
+        # Budget from hardware time or from dollars (compute.flops_from_gpu_time / flops_for_cost). Plain
+        # number boxes: a value out of reason is refused with a message when "Set budget" is clicked,
+        # never clamped by the box.
+        self.gpus = w.FloatText(value=1024, description="GPUs", layout=w.Layout(width="150px"),
+                                style={"description_width": "40px"})
+        self.days = w.FloatText(value=30, description="days", layout=w.Layout(width="140px"),
+                                style={"description_width": "36px"})
+        self.from_gpus = w.Button(description="Set budget", tooltip="GPUs × days at the hardware and MFU below",
+                                  layout=w.Layout(width="auto"))
+        self.from_gpus.on_click(lambda _: self._budget_from_gpus())
+        self.dollars = w.FloatText(value=1e6, description="$", layout=w.Layout(width="170px"),
+                                   style={"description_width": "16px"})
+        self.from_dollars = w.Button(description="Set budget", tooltip="dollars at your price, hardware and MFU",
+                                     layout=w.Layout(width="auto"))
+        self.from_dollars.on_click(lambda _: self._budget_from_dollars())
+        self.from_message = message_box()
 
         self.hw_message = message_box()
         self.hardware = w.Dropdown(options=[(hw.name, k) for k, hw in compute.HARDWARE.items()],
                                    description="Hardware", layout=FULL, style=STYLE)
         binder.bind("hardware", self.hardware, message=self.hw_message)
-        # Entered as a percentage; the Scenario holds the fraction. Rounded: the browser's slider
-        # arithmetic sends 40.00000000000001 for 40, and that is no choice.
-        self.mfu = w.FloatSlider(min=1, max=100, step=1, description="MFU (%)", readout_format=".0f",
-                                 tooltip="model-FLOPs utilisation: achieved / peak throughput, in percent",
-                                 layout=FULL, style=STYLE)
-        binder.bind("mfu", self.mfu, to_widget=lambda f: round(100 * f, 9), from_widget=lambda p: round(p, 6) / 100,
+        # A plain box in percent of peak (the Scenario holds the fraction): 40 is 40%. A value of 1
+        # or less is read as a fraction (0.4 is 40%) and the note beside the box says so; above 100%
+        # the Scenario refuses it. Rounded: 40.00000000000001 from browser arithmetic is no choice.
+        self.mfu = w.FloatText(description="MFU (% of peak)", layout=FULL, style=STYLE,
+                               tooltip="model-FLOPs utilisation: achieved / peak throughput, in percent")
+        self.mfu_note = w.HTML()
+        binder.bind("mfu", self.mfu, to_widget=lambda f: round(100 * f, 9), from_widget=mfu_from_percent_box,
                     message=self.hw_message)
+        self.mfu.observe(self._show_mfu_note, "value")
+        self._show_mfu_note()
         self.price = w.FloatText(description="Your price, $/GPU-hour", layout=FULL, style=STYLE)
         binder.bind("price", self.price, message=self.hw_message)
         self.state.watch(self._show_readout)  # a line of text: every change
@@ -115,21 +140,47 @@ class BudgetPanel(Panel):
 
     def _show_readout(self, changed=None) -> None:
         b = self.state.readout.budget
-        self.readout.value = readout_html(f"{b.flops:.3g} FLOPs = {b.pf_days:,.4g} PF-days "
+        self.readout.value = readout_html(f"{fmt_flops(b.flops)} FLOPs = {fmt_count(b.pf_days)} PF-days "
                                           f"= {fmt_count(b.gpu_hours / 24)} {b.hardware} GPU-days")
 
-    def _budget_from(self, flops_of) -> None:
-        self.binder.errors.guard(self.message,
-                                 lambda: self.state.update(budget=float(flops_of(self.state.scenario))))
+    def _show_mfu_note(self, change=None) -> None:
+        v = self.mfu.value
+        self.mfu_note.value = (readout_html(f"{v:g} read as a fraction of peak: {100 * v:g}% MFU")
+                               if 0 < v <= 1 else "")
+
+    def _budget_from_gpus(self) -> None:
+        def set_budget():
+            gpus, days = positive("GPUs", self.gpus.value), positive("days", self.days.value)
+            s = self.state.scenario
+            flops = compute.flops_from_gpu_time(gpus, days, s.hardware, s.mfu)
+            self._set_budget(flops, f"{fmt_sci(gpus)} GPUs × {fmt_sci(days)} days at {s.mfu:.0%} MFU")
+        self.binder.errors.guard(self.from_message, set_budget)
+
+    def _budget_from_dollars(self) -> None:
+        def set_budget():
+            dollars = positive("$", self.dollars.value)
+            s = self.state.scenario
+            flops = compute.flops_for_cost(dollars, s.hardware, s.mfu, s.price)
+            self._set_budget(flops, f"${fmt_sci(dollars)} at ${s.price:g}/GPU-hour and {s.mfu:.0%} MFU")
+        self.binder.errors.guard(self.from_message, set_budget)
+
+    def _set_budget(self, flops: float, what: str) -> None:
+        """Set the budget computed from ``what``; out of range, say what it came from and change nothing."""
+        low, high = choice("budget").range()
+        if not low <= flops <= high:
+            raise ValueError(f"{what} give {fmt_sci(flops)} FLOPs, outside the budget's range "
+                             f"({choice('budget').describe_range()} FLOPs): nothing changed")
+        self.state.update(budget=float(flops))
 
     def widget(self) -> w.Widget:
         from_hardware = w.Accordion(children=[w.VBox([
             w.HBox([self.gpus, self.days, self.from_gpus]), w.HBox([self.dollars, self.from_dollars]),
+            self.from_message,
         ])])
         from_hardware.set_title(0, "Budget from GPUs × days, or from dollars")
         from_hardware.selected_index = None
-        return w.VBox([self.budget, self.readout, from_hardware, self.hardware, self.mfu, self.price,
-                       self.hw_message])
+        return w.VBox([self.budget, self.readout, from_hardware, self.hardware, self.mfu, self.mfu_note,
+                       self.price, self.hw_message])
 
 
 class LawsPanel(Panel):
@@ -215,11 +266,11 @@ class BeyondPanel(Panel):
                                   hint="a number of tokens (type e.g. 2e12, or 0 for none)",
                                   placeholder="e.g. 2e12 (0: none)")
         binder.bind("inference_tokens", self.demand, message=self.demand.message)
-        self.requests = w.BoundedFloatText(value=1e10, min=0, max=1e16, description="requests",
-                                           layout=w.Layout(width="170px"), style={"description_width": "60px"})
-        self.tokens_per_request = w.BoundedFloatText(value=1000, min=0, max=1e8, description="tokens each",
-                                                     layout=w.Layout(width="170px"),
-                                                     style={"description_width": "76px"})
+        # Plain boxes: the product is checked against the demand's declared range when clicked.
+        self.requests = w.FloatText(value=1e10, description="requests", layout=w.Layout(width="170px"),
+                                    style={"description_width": "60px"})
+        self.tokens_per_request = w.FloatText(value=1000, description="tokens each", layout=w.Layout(width="170px"),
+                                              style={"description_width": "76px"})
         self.from_requests = w.Button(description="Set demand", tooltip="T = requests × (input + output) tokens each")
         self.from_requests.on_click(self._on_requests)
         self.demand_readout = w.HTML()
@@ -245,12 +296,20 @@ class BeyondPanel(Panel):
     def _show_readout(self, changed=None) -> None:
         T = self.state.scenario.inference_tokens
         self.demand_readout.value = readout_html(
-            f"T = {T:.3g} tokens ({fmt_count(T)}) over the model's life; serving costs 2&middot;N&middot;T FLOPs"
+            f"T = {fmt_count(T)} tokens over the model's life; serving costs 2&middot;N&middot;T FLOPs"
             if T else "no inference demand: training cost only")
 
     def _on_requests(self, _button=None) -> None:
-        self.binder.errors.guard(self.demand.message, lambda: self.state.update(
-            inference_tokens=inference_tokens_from_requests(self.requests.value, self.tokens_per_request.value)))
+        def set_demand():
+            requests, each = self.requests.value, self.tokens_per_request.value
+            T = inference_tokens_from_requests(requests, each)
+            low, high = choice("inference_tokens").range()
+            if not low <= T <= high:
+                accepted = choice("inference_tokens").describe_range()
+                raise ValueError(f"demand: {fmt_sci(requests)} requests × {fmt_sci(each)} tokens = {fmt_sci(T)} "
+                                 f"tokens, outside the accepted range ({accepted}): nothing changed")
+            self.state.update(inference_tokens=T)
+        self.binder.errors.guard(self.demand.message, set_demand)
 
     def widget(self) -> w.Widget:
         return w.VBox([

@@ -15,14 +15,13 @@ from ..laws import law_caveat
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
 from .compat import demand_applies
-from .format import fmt_count
+from .format import fmt_count, fmt_flops
 from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
 
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
-def _fmt_flops(x) -> str:
-    return "—" if x is None else f"{x:.3g}"
+_fmt_flops = fmt_flops
 
 
 class NumbersView:
@@ -88,15 +87,24 @@ class NumbersView:
                         else None, row.total_flops, row.epochs) + "</tr>"
             )
             if row.inference_aware is not None:
-                rows.append(sub_row(f"inference-aware, T = {s.inference_tokens:.3g} tokens", row.inference_aware,
+                rows.append(sub_row(f"inference-aware, T = {fmt_count(s.inference_tokens)} tokens", row.inference_aware,
                                     "the same loss at the lowest training + inference FLOPs (Sardana et al. 2024)"))
             if row.data_constrained is not None:
-                rows.append(sub_row(f"with U = {s.unique_tokens:.3g} unique tokens", row.data_constrained,
+                rows.append(sub_row(f"with U = {fmt_count(s.unique_tokens)} unique tokens", row.data_constrained,
                                     "the lowest loss of this budget when data repeats past U unique tokens "
                                     "(Muennighoff et al. 2023)"))
             if row.target is not None:
                 rows.append(sub_row(f"reaching loss {s.target_loss:g}", row.target,
                                     "the cheapest training-only allocation reaching the target loss"))
+            if row.target is not None and row.target.loss is not None and not math.isclose(
+                    row.target.loss, s.target_loss, rel_tol=1e-3):
+                # Kaplan's budget for a loss comes from its compute law L(C_min), fitted to early-stopped
+                # runs; its L(N, D) (eq. 1.5) at that allocation gives another number. Say so, beside it.
+                rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
+                            f"{html.escape(row.name)}: the budget for loss {s.target_loss:g} comes from its "
+                            "compute law L(C), fitted to early-stopped runs; at that (N, D) its own L(N, D) "
+                            f"predicts {row.target.loss:.3f}, shown above. Its frontier is not the minimum of "
+                            "its L(N, D), so the two disagree.</span></td></tr>")
             if row.target_inference_aware is not None:
                 rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
                                     "the cheapest allocation over the model's life reaching the target loss"))
@@ -122,8 +130,8 @@ class NumbersView:
                         + (" (non-embedding budgets are 6&middot;N<sub>nonemb</sub>&middot;D)"
                            if s.param_count == "non-embedding" else "") + ".</div>")
         self.widget.value = (
-            f'<div class="se-numbers"><div class="se-budget">Budget <b>{b.flops:.3g} FLOPs</b> = '
-            f"{b.pf_days:,.4g} PF-days = <b>{fmt_count(b.gpu_hours)} {b.hardware} GPU-hours</b> "
+            f'<div class="se-numbers"><div class="se-budget">Budget <b>{fmt_flops(b.flops)} FLOPs</b> = '
+            f"{fmt_count(b.pf_days)} PF-days = <b>{fmt_count(b.gpu_hours)} {b.hardware} GPU-hours</b> "
             f"({fmt_count(b.gpu_hours / 24)} GPU-days) at {b.mfu:.0%} MFU, about <b>${fmt_count(b.cost_usd)}</b> "
             f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
@@ -149,7 +157,7 @@ def _break_even_cell(st) -> str:
     """A model's break-even demand under one law, or why there is none."""
     T = st.break_even_inference_tokens
     if T is not None:
-        return f"{T:.3g} tokens" if T else "0 (compute-optimal)"
+        return f"{fmt_count(T)} tokens" if T else "0 (compute-optimal)"
     if np.isfinite(st.d_over_d_opt) and st.d_over_d_opt < 1:
         return "<i title='trained on fewer tokens than its compute-optimal D: no demand makes it optimal'>none</i>"
     return "<i title='break-even demand needs a Chinchilla-form law'>n/a for this law</i>"
@@ -176,7 +184,7 @@ class ModelCardView:
         size = fmt_count(m["params"])
         if np.isfinite(m["active_params"]):
             size += f" total, {fmt_count(m['active_params'])} active (MoE)"
-        reported = f"{m['flops_reported']:.3g}" if np.isfinite(m["flops_reported"]) else "not reported"
+        reported = fmt_flops(m['flops_reported']) if np.isfinite(m["flops_reported"]) else "not reported"
         lines = [f"<h4>{html.escape(m['name'])}</h4>",
                  f"<div>{html.escape(m['organization'])}, {m['release_date']:%Y-%m-%d}; "
                  f"{'open weights' if m['open_weights'] else 'closed weights'}</div>",
@@ -192,7 +200,7 @@ class ModelCardView:
             s = self.state.scenario
             counted = f"FLOPs ({html.escape(s.law(first.key).flop_model.name)} count)"
             if first.status != NOT_DESCRIBED:
-                lines.append(f"<div>{counted} = {first.flops:.3g} FLOPs; "
+                lines.append(f"<div>{counted} = {fmt_flops(first.flops)} FLOPs; "
                              f"{first.tokens_per_param:.3g} tokens/param</div>")
             lines.append(f"<div>N counted as: {html.escape(_count_note(s, m['name'], card.statuses))}</div>")
             status_rows = []
@@ -217,7 +225,7 @@ class ModelCardView:
                          "D, and serving only ever favours more tokens).</div>")
             if demand_applies(self.state.readout):
                 at = m["status"]
-                lines.append(f"<div>At T = {s.inference_tokens:.3g} tokens of demand, under "
+                lines.append(f"<div>At T = {fmt_count(s.inference_tokens)} tokens of demand, under "
                              f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
                              f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")
         if card.caveats:
