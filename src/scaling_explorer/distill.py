@@ -496,7 +496,8 @@ def distillation_region(student_params, student_tokens, teacher: Teacher,
 
 
 __all__ = [
-    "BUSBRIDGE2025", "BUSBRIDGE2025_STUDENT", "DISTILLATION_CAVEAT", "TEACHER_LOSS_RANGE", "Accounting", "Distillation",
-    "GammaParametricLaw", "StudentLaw", "Teacher", "accounting", "catalog_teachers", "distill", "distillation_advantage",
-    "distillation_flops", "distillation_region", "forward_flops_per_token", "teacher_from_spec",
+    "BUSBRIDGE2025", "BUSBRIDGE2025_STUDENT", "DISTILLATION_CAVEAT", "TEACHER_LOSS_RANGE", "Accounting",
+    "Distillation", "GammaParametricLaw", "StudentLaw", "Teacher", "accounting", "catalog_teachers", "distill",
+    "distillation_advantage", "distillation_flops", "distillation_region", "forward_flops_per_token",
+    "teacher_from_spec",
 ]

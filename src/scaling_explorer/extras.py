@@ -1,5 +1,7 @@
-"""Readout extras beyond the pre-training budget: what a loss means downstream, the hyperparameters at the
-optimum, distillation, and test-time compute against a bigger model.
+"""Readout extras for what a loss means downstream and for what lies beyond the pre-training budget.
+
+Four results: predicted benchmark error, the hyperparameters at the optimum, distillation, and
+test-time compute against a bigger model.
 
 Each is registered once here over one library function (:func:`~scaling_explorer.readout.register_extra`);
 the frame, the CSV, the JSON, the CLI's text and the page's numbers table take it from there, and
@@ -51,9 +53,14 @@ def _non_embedding(row: LawRow, what: str) -> float:
 
 
 # -- downstream error (issue 21; Gadre et al. 2024) ----------------------------------------------------
+def _has_map(law) -> bool:
+    """The law, or the law it re-counts (``count=``), has a loss-to-error map."""
+    return has_downstream(law) or has_downstream(getattr(law, "base", None))
+
+
 def _downstream(law, s: Scenario, row: LawRow) -> dict:
     if not has_downstream(law):
-        if has_downstream(getattr(law, "base", None)):  # re-counted by the scenario (count=...)
+        if _has_map(law):  # re-counted by the scenario: N is no longer the one Gadre et al.'s law takes
             raise Missing("predicted error needs the Gadre law's own count of N (count=native)")
         try:
             downstream_map(law)
@@ -67,7 +74,7 @@ def _downstream(law, s: Scenario, row: LawRow) -> dict:
 
 register_extra(
     "downstream", label="predicted benchmark error (Gadre et al. 2024)",
-    applies=lambda s: any(has_downstream(s.law(k)) for k in s.laws), compute=_downstream,
+    applies=lambda s: any(_has_map(s.law(k)) for k in s.laws), compute=_downstream,
     values=("loss", "error_17", "error_46", "extrapolated"),
     units={"loss": "nats/token, C4 eval", "error_17": "fraction, 17 tasks", "error_46": "fraction, 46 tasks"},
     doc="under a Gadre et al. 2024 law: C4-eval loss at the optimum and the average top-1 error over their 17 and "
