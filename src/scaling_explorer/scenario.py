@@ -27,7 +27,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from . import compute, flops, laws, presets
-from .distill import Accounting
+from .distill import TEACHER_LOSS_RANGE, Accounting
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
@@ -137,6 +137,8 @@ class Choice:
             low = f"{'above' if self.low_open else 'from'} {self.low:g}"
             high = f"{'below' if self.high_open else 'to'} {self.high:g}"
             return f"{low} {high}" + (" (empty: none)" if self.optional else "")
+        if self.parse is not None and self.range_note:  # forms beyond the options: the note names them
+            return self.range_note + (" (empty: none)" if self.optional else "")
         if self.kind in ("text", "keys"):
             options = self.options if not callable(self.options) else None
             if options is None:
@@ -233,7 +235,8 @@ class Scenario:
     teacher: str = _declare("", "teacher", "text", "distil each optimum's model from this teacher (Busbridge et al. "
                             "2025; empty: none)", example="7.75e9:1.55e11", optional=True, options=_teachers,
                             parse=_teacher, range_note="a catalog model with a published size and tokens, "
-                            "NT:DT (non-embedding parameters:tokens) or a loss in their C4 nats, above E = 1.22")
+                            "NT:DT (non-embedding parameters:tokens) or a loss in their C4 nats, from "
+                            "{:g} (E, excluded) to {:.2f} (uniform guessing)".format(*TEACHER_LOSS_RANGE))
     accounting: str = _declare("best-case", "accounting", "text", "which teacher costs the distillation FLOPs count "
                                "(Busbridge et al. 2025, Table 2)", example="teacher-inference",
                                options=tuple(a.value for a in Accounting))
@@ -654,7 +657,8 @@ def key_table() -> str:
     lines = ["| key | meaning | accepted | default | example |", "|---|---|---|---|---|"]
     for f in _FIELDS:
         c = f.metadata["choice"]
-        accepted = c.describe_range() + (f"; {c.range_note}" if c.range_note else "")
+        accepted = c.describe_range()
+        accepted += f"; {c.range_note}" if c.range_note and c.range_note not in accepted else ""
         default = _write(c, f.default) or "(empty)"
         view = " (view preference)" if c.view else ""
         lines.append(f"| `{c.key}` | {c.doc}{view} | {accepted} | `{default}` | `{c.key}={c.example}` |")
