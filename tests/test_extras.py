@@ -246,3 +246,13 @@ def test_model_card_shows_observed_scores_with_their_source():
     assert card.benchmarks.source.startswith("Ruan, Maddison & Hashimoto 2024")
     assert list(card.benchmarks.labelled())[:4] == ["MMLU", "ARC-C", "HellaSwag", "Winogrande"]
     assert evaluate(Scenario(model="Chinchilla")).selected.benchmarks is None  # not in their table
+
+
+def test_dense_non_embedding_inverts_pearce_and_song_and_refuses_an_active_count():
+    from scaling_explorer.counting import dense_non_embedding
+
+    n = float(dense_non_embedding(70e9, "total"))
+    assert n + 47491 * n ** (1 / 3) == pytest.approx(70e9, rel=1e-12)
+    assert float(dense_non_embedding(7e9, "non-embedding")) == 7e9
+    with pytest.raises(ValueError, match="active per token"):
+        dense_non_embedding(37e9, "active-per-token")

@@ -384,8 +384,19 @@ def teacher_from_spec(spec: str, models=None) -> Teacher:
     ``NT:DT`` is a point of their supervised law (N_T non-embedding parameters on D_T tokens, e.g.
     ``7.75e9:1.55e11``); a bare number is L_T in their C4 nats, which must lie in
     :data:`TEACHER_LOSS_RANGE` (such a teacher has no size, so only the best-case accounting can
-    count it). ``ValueError`` says which form was expected.
+    count it). ``ValueError`` says which form was expected. Cached for the shipped catalog.
     """
+    if models is None and isinstance(spec, str):
+        return _shipped_teacher(spec)
+    return _teacher_from_spec(spec, models)
+
+
+@lru_cache(maxsize=64)
+def _shipped_teacher(spec: str) -> Teacher:  # a page step or a row asks again for the same teacher
+    return _teacher_from_spec(spec, None)
+
+
+def _teacher_from_spec(spec, models) -> Teacher:
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"teacher must be a catalog model, NT:DT or a loss, got {spec!r}")
     if spec in catalog_teachers(models):

@@ -20,7 +20,7 @@ extra               asked for by                            library function
 Each is evaluated at the row's answer: the compute-optimal allocation, unless unique tokens or a
 target ask for another (:attr:`~scaling_explorer.readout.LawRow.answer`). Step Law and Busbridge et
 al.'s laws count non-embedding parameters: where a law counts total parameters, its N is converted
-along Pearce & Song's fit to Chinchilla's shapes (:func:`~scaling_explorer.counting.convert_params`).
+along Pearce & Song's fit to Chinchilla's shapes (:func:`~scaling_explorer.counting.dense_non_embedding`).
 
 Imported by :mod:`scaling_explorer.readout` after its built-in extras, so the order above is the
 display order after them.
@@ -28,9 +28,7 @@ display order after them.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from .counting import ParamCount, convert_params
+from .counting import dense_non_embedding
 from .distill import DISTILLATION_CAVEAT, Accounting, distill, teacher_from_spec
 from .downstream import TRUST_NOTE, NoDownstreamMap, downstream_map, has_downstream, predict_downstream
 from .hyper import DEEPSEEK_CITATION, STEP_LAW_CITATION, hyperparameters
@@ -44,12 +42,10 @@ PEARCE_SONG_NOTE = ("where a law counts total parameters, its N is converted to 
 
 def _non_embedding(row: LawRow, what: str) -> float:
     """The answer's N as non-embedding parameters, for a law fitted on them; Missing where it cannot be."""
-    if row.params_meaning == ParamCount.ACTIVE.value:
-        raise Missing(f"{what} was fitted on dense models; this law's N counts the parameters active per token")
     try:
-        return float(convert_params(row.answer.params, row.params_meaning, ParamCount.NON_EMBEDDING))
-    except ValueError:
-        raise Missing(f"{what}: this optimum's N is outside floating-point range") from None
+        return float(dense_non_embedding(row.answer.params, row.params_meaning))
+    except ValueError as exc:  # an active-per-token count, or an N outside floating-point range
+        raise Missing(f"{what}: {exc}") from None
 
 
 # -- downstream error (issue 21; Gadre et al. 2024) ----------------------------------------------------
@@ -109,13 +105,8 @@ register_extra(
 
 
 # -- distillation (issue 23; Busbridge et al. 2025) ---------------------------------------------------------
-@lru_cache(maxsize=32)
-def _teacher(spec: str):
-    return teacher_from_spec(spec)  # the Scenario has validated the spec
-
-
 def _distillation(law, s: Scenario, row: LawRow) -> dict:
-    teacher, setting = _teacher(s.teacher), Accounting(s.accounting)
+    teacher, setting = teacher_from_spec(s.teacher), Accounting(s.accounting)  # validated by the Scenario
     if setting.needs_teacher_size and teacher.params is None:
         raise Missing(f"accounting {setting.value} counts the teacher's FLOPs: give the teacher as a catalog model "
                       "or NT:DT, not as a loss")
