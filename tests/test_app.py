@@ -51,7 +51,7 @@ def test_invalid_coefficient_shows_message_and_keeps_last_state(app):
     assert app.controls.coef_message.value == ""
     assert app.state.scenario.edits == (("besiroglu2024", "alpha", 0.5),)
     assert not np.allclose(app.plots.frontiers["besiroglu2024"].get_xdata(), before)
-    app.controls.reset.click()  # ... and reset restores the published law
+    app.controls.coefficients.reset.click()  # ... and reset restores the published law
     assert app.state.scenario.edits == ()
     np.testing.assert_allclose(app.plots.frontiers["besiroglu2024"].get_xdata(), before)
     assert app.controls.coef["alpha"].value == pytest.approx(0.3478)
@@ -330,10 +330,10 @@ def test_disagreement_panel_steps_through_porians_corrections():
 def test_implausible_coefficients_get_a_warning_and_overflow_shows_a_dash():
     app = Explorer(raise_errors=False)
     app.controls.coef["alpha"].value = 10.0  # no published fit comes near: the example
-    assert "far outside published fits" in app.controls.coef_message.value
+    assert "far outside published fits" in app.controls.coef_warnings.value
     assert app.state.scenario.edits == (("besiroglu2024", "alpha", 10.0),)
     app.controls.coef["alpha"].value = 0.3478
-    assert app.controls.coef_message.value == ""
+    assert app.controls.coef_message.value == "" and app.controls.coef_warnings.value == ""
     from scaling_explorer import Scenario
     from scaling_explorer.laws import implausible_coefficients
 

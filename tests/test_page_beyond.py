@@ -36,26 +36,26 @@ def _body_rows(html: str) -> list[str]:
 
 def test_controls_write_the_scenario_fields(app):
     c, s = app.controls, lambda: app.state.scenario
-    assert s().inference_tokens == 0 and not c.serve.value  # the default: no demand
-    c.serve.value = True
+    assert s().inference_tokens == 0 and not c.demand.toggle.value  # the default: no demand
+    c.demand.toggle.value = True
     assert s().inference_tokens == pytest.approx(1e13, rel=1e-12)  # the slider's starting point
-    c.demand_text.value = "2e12"
-    assert s().inference_tokens == 2e12 and c.serve.value
+    c.demand.exact.value = "2e12"
+    assert s().inference_tokens == 2e12 and c.demand.toggle.value
     c.demand.value = 1e15
     assert s().inference_tokens == pytest.approx(1e15, rel=1e-12)
-    c.demand_text.value = "0"
-    assert s().inference_tokens == 0 and not c.serve.value
+    c.demand.exact.value = "0"
+    assert s().inference_tokens == 0 and not c.demand.toggle.value
     c.requests.value, c.tokens_per_request.value = 3e9, 1500
     c.from_requests.click()
     assert s().inference_tokens == 4.5e12  # 3e9 requests x 1,500 tokens
-    c.serve.value = False
+    c.demand.toggle.value = False
     assert s().inference_tokens == 0
-    c.limit_unique.value = True
+    c.unique.toggle.value = True
     assert s().unique_tokens == pytest.approx(1e12, rel=1e-12)
-    c.unique_text.value = "2.5e11"
-    assert s().unique_tokens == 2.5e11 and c.limit_unique.value
-    c.unique_text.value = ""
-    assert s().unique_tokens is None and not c.limit_unique.value
+    c.unique.exact.value = "2.5e11"
+    assert s().unique_tokens == 2.5e11 and c.unique.toggle.value
+    c.unique.exact.value = ""
+    assert s().unique_tokens is None and not c.unique.toggle.value
     c.target.value = "1.947"
     assert s().target_loss == 1.947
     c.target.value = ""
@@ -76,14 +76,14 @@ def test_no_demand_shows_todays_table(app):
     assert _heads(html) == BASE_HEADS  # no new columns
     assert len(_body_rows(html)) == len(app.state.scenario.laws)  # one row per law, no sub-rows
     assert "inference" not in html and "training only" not in html
-    app.controls.demand_text.value = "1e13"
+    app.controls.demand.exact.value = "1e13"
     assert app.numbers.widget.value != html
-    app.controls.serve.value = False  # back to no demand: the very same table
+    app.controls.demand.toggle.value = False  # back to no demand: the very same table
     assert app.numbers.widget.value == html
 
 
 def test_with_demand_the_table_shows_both_rows_and_a_smaller_model(app):
-    app.controls.demand_text.value = "1e13"
+    app.controls.demand.exact.value = "1e13"
     html = app.numbers.widget.value
     assert _heads(html) == [*BASE_HEADS, "training FLOPs", "total FLOPs (training + inference)"]
     row = evaluate(Scenario(inference_tokens=1e13)).row("besiroglu2024")
@@ -117,7 +117,7 @@ def test_sardana_reference_through_the_page():
 
 
 def test_unique_tokens_show_the_data_constrained_row_and_epochs(app):
-    app.controls.unique_text.value = "2e11"
+    app.controls.unique.exact.value = "2e11"
     html = app.numbers.widget.value
     assert _heads(html) == [*BASE_HEADS, "epochs (D / U)"]
     row = app.state.readout.row("besiroglu2024")
@@ -138,8 +138,8 @@ def test_target_loss_rows_and_bad_entries_are_messages(app):
     assert "reaching loss 2" in app.numbers.widget.value
     assert _heads(app.numbers.widget.value) == [*BASE_HEADS, "training FLOPs"]
     before = app.state.scenario
-    for widget, text, message in ((c.demand_text, "lots", c.demand_message), (c.demand_text, "-5", c.demand_message),
-                                  (c.unique_text, "plenty", c.unique_message), (c.unique_text, "0", c.unique_message),
+    for widget, text, message in ((c.demand.exact, "lots", c.demand.message), (c.demand.exact, "-5", c.demand.message),
+                                  (c.unique.exact, "plenty", c.unique.message), (c.unique.exact, "0", c.unique.message),
                                   (c.target, "low", c.target_message), (c.target, "-1", c.target_message)):
         widget.value = text
         assert "se-error" in message.value, (text, message.value)
@@ -160,16 +160,16 @@ def test_read_back_never_writes_the_state(app):
     # 2e12 lies between the slider's 0.1-dex grid points: the slider moved, the state did not snap.
     assert (s.inference_tokens, s.unique_tokens, s.target_loss) == (2e12, 2.5e11, 1.947)
     c = app.controls
-    assert c.serve.value and c.limit_unique.value
-    assert c.demand_text.value == "2e12" and c.unique_text.value == "2.5e11" and c.target.value == "1.947"
-    assert c.demand.value == pytest.approx(10 ** 12.3, rel=1e-9)
+    assert c.demand.toggle.value and c.unique.toggle.value
+    assert c.demand.exact.value == "2e12" and c.unique.exact.value == "2.5e11" and c.target.value == "1.947"
+    assert c.demand.slider.value == pytest.approx(10 ** 12.3, rel=1e-9)
     app.state.update(inference_tokens=0.0)
-    assert len(calls) == 2 and app.state.scenario.inference_tokens == 0 and not c.serve.value
+    assert len(calls) == 2 and app.state.scenario.inference_tokens == 0 and not c.demand.toggle.value
 
 
 def test_markers_move_on_a_budget_step_by_the_fast_path(app, monkeypatch):
-    app.controls.demand_text.value = "1e13"
-    app.controls.unique_text.value = "2e11"
+    app.controls.demand.exact.value = "1e13"
+    app.controls.unique.exact.value = "2e11"
     full_redraws = []
     monkeypatch.setattr(app.plots, "_update_background", lambda: full_redraws.append(1))
     marks = app.plots.aware_optimum["besiroglu2024"], app.plots.constrained_optimum["besiroglu2024"]
@@ -188,7 +188,7 @@ def test_markers_move_on_a_budget_step_by_the_fast_path(app, monkeypatch):
     assert marks[1].get_data()[0][0] == app.state.readout.row("besiroglu2024").data_constrained.params
     # No marker for a law that cannot take the demand, and none once the demand is off.
     assert not app.plots.aware_optimum["kaplan2020"].get_visible()
-    app.controls.serve.value = False
+    app.controls.demand.toggle.value = False
     assert full_redraws and not marks[0].get_visible()
 
 
@@ -208,13 +208,12 @@ def test_status_and_shading_follow_the_demand(app):
     # alpha A N^-alpha = beta B D^-beta (1 + 2T / (6D)), solved by hand.
     T = 3 * D * (law.alpha * law.A * N ** -law.alpha / (law.beta * law.B * D ** -law.beta) - 1)
     app.state.update(inference_tokens=float(T))
-    assert app.plots.status_column() == "status_at_demand"
     assert _face_of(app, "Llama 3 8B") == to_rgba(STATUS_COLOR[NEAR_OPTIMAL])
     assert app.plots.nd_title.get_text().startswith(f"Status at T = {T:.3g} tokens of demand")
     assert not np.array_equal(app.plots.over.get_paths()[0].vertices, shading)  # the shading moved
     # Undertrained models stay undertrained under any demand (serving only favours more tokens).
     gopher = app.state.readout.all_models.set_index("name").loc["Gopher"]
-    assert gopher["status"] == gopher["status_at_demand"] == UNDERTRAINED
+    assert gopher["status"] == gopher["status_training"] == UNDERTRAINED
     labels = [t.get_text() for t in app.plots.legend.get_texts()]
     assert any(label.startswith("same loss, least FLOPs serving T") for label in labels)
 
@@ -256,5 +255,5 @@ def test_model_card_shows_break_even_demand(app):
     assert "n/a for this law" in card  # Kaplan's law is not Chinchilla-form
     app.controls.model.value = "Gopher"  # undertrained: no demand makes it optimal
     assert re.search(r"Epoch refit\)</td>.*?<i [^>]*>none</i>", app.card.widget.value)
-    app.controls.demand_text.value = "1e13"
+    app.controls.demand.exact.value = "1e13"
     assert "At T = 1e+13 tokens of demand" in app.card.widget.value

@@ -1,14 +1,13 @@
 """The page beyond Chinchilla in headless Chromium: a link with inference demand opens its view."""
 
 import pytest
+from browser_helpers import CANVAS, shoot
 from playwright.sync_api import expect
 
 from scaling_explorer import Scenario, evaluate
 from scaling_explorer.app.format import fmt_count
 
 pytestmark = pytest.mark.browser
-
-CANVAS = ".jupyter-matplotlib-canvas-div canvas"
 
 
 def test_a_demand_link_shows_the_inference_aware_row(browser, voila_url, output_path):
@@ -23,17 +22,9 @@ def test_a_demand_link_shows_the_inference_aware_row(browser, voila_url, output_
         expect(table).to_contain_text("inference-aware, T = 1e+13 tokens", timeout=30_000)
         expect(table).to_contain_text(fmt_count(aware.params))
         expect(table).to_contain_text("total FLOPs (training + inference)")
-        # Let the figure settle at its column's width (the kernel answers the bridge) before the picture.
-        last = None
-        for _ in range(60):
-            box = page.locator(CANVAS).first.bounding_box()
-            if box and last and abs(box["width"] - last) < 1 and box["width"] > 300:
-                break
-            last = box["width"] if box else None
-            page.wait_for_timeout(250)
-        page.wait_for_timeout(4000)  # the resized frame arrives after the canvas takes its size
-        page.screenshot(path=str(output_path) + "-serve-1e13.png")
-        page.locator(".se-table").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(output_path) + "-serve-1e13-table.png")
+        shoot(page, str(output_path) + "-serve-1e13.png")  # waits for the figure to settle, when asked for
+        if page.locator(".se-table").count():
+            page.locator(".se-table").first.scroll_into_view_if_needed()
+            shoot(page, str(output_path) + "-serve-1e13-table.png")
     finally:
         context.close()

@@ -19,16 +19,17 @@ def app():
 
 
 def test_typed_budget_is_exact_and_bad_entries_are_messages(app):
-    app.controls.budget_text.value = "3.14e23"  # GPT-3's budget: no snapping to the slider's grid
+    app.controls.budget.exact.value = "3.14e23"  # GPT-3's budget: no snapping to the slider's grid
     assert app.state.scenario.budget == 3.14e23
     assert "3.14e+23 FLOPs" in app.numbers.widget.value
-    app.controls.budget_text.value = "1e40"
-    assert "budget" in app.controls.budget_message.value and app.state.scenario.budget == 3.14e23
-    app.controls.budget_text.value = "lots"
-    assert "not a number" in app.controls.budget_message.value and app.state.scenario.budget == 3.14e23
-    app.controls.budget.value = app.controls.budget.value  # a slider step after a bad entry
-    app.controls.budget_text.value = "5.76e23"
-    assert app.controls.budget_message.value == "" and app.state.scenario.budget == 5.76e23
+    app.controls.budget.exact.value = "1e40"
+    assert "budget" in app.controls.budget.message.value and app.state.scenario.budget == 3.14e23
+    app.controls.budget.exact.value = "lots"
+    assert "not a number" in app.controls.budget.message.value and app.state.scenario.budget == 3.14e23
+    app.controls.budget.slider.value = 1e24  # a slider step after a bad entry
+    assert app.controls.budget.message.value == "" and app.state.scenario.budget == pytest.approx(1e24)
+    app.controls.budget.exact.value = "5.76e23"
+    assert app.controls.budget.message.value == "" and app.state.scenario.budget == 5.76e23
 
 
 def test_mfu_is_entered_as_a_percentage(app):

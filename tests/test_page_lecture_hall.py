@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from browser_helpers import CANVAS, poll, shoot
 from playwright.sync_api import expect
 
 from scaling_explorer import Scenario, evaluate
@@ -13,7 +14,6 @@ from scaling_explorer.serve import VoilaServer
 
 pytestmark = pytest.mark.browser
 
-CANVAS = ".jupyter-matplotlib-canvas-div canvas"
 SIZES = {"projector-1024x768": (1024, 768, 1), "laptop-1280x800": (1280, 800, 1), "hd-1920x1080": (1920, 1080, 1),
          "zoom150-1280x800": (853, 533, 1.5), "tablet-768x1024": (768, 1024, 1)}
 
@@ -43,13 +43,12 @@ def test_plots_fit_the_viewport(browser, voila_url, output_path, name):
     page = context.new_page()
     try:
         _open(page, voila_url)
-        page.wait_for_timeout(1500)
         box = _figure_width_settled(page)
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, box  # nothing cut off at the side
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= width + 1, f"the page scrolls sideways: {scroll_width} > {width}"
         assert box["width"] >= 0.6 * width - 40  # and it uses the room it has
-        page.screenshot(path=str(output_path) + f"-{name}.png", full_page=False)
+        shoot(page, str(output_path) + f"-{name}.png", full_page=False)
     finally:
         context.close()
 
@@ -59,11 +58,11 @@ def test_presentation_mode_screenshot(browser, voila_url, output_path):
     page = context.new_page()
     try:
         _open(page, voila_url + "?present=1")
-        page.wait_for_timeout(1500)
+        expect(page.locator(".se-app.se-present")).to_be_visible(timeout=30_000)
         box = _figure_width_settled(page)
         assert box["width"] > 1700  # the controls are folded away: the figure takes the width
         expect(page.get_by_text("Compute budget", exact=True)).to_be_hidden()
-        page.screenshot(path=str(output_path) + "-presentation.png")
+        shoot(page, str(output_path) + "-presentation.png")
     finally:
         context.close()
 
@@ -85,11 +84,10 @@ def test_a_link_opens_its_view_and_only_the_server_is_asked(browser, voila_url, 
         page.locator(".noUi-handle").first.focus()
         page.keyboard.press("ArrowRight")
         expect(page.locator(".se-budget")).not_to_contain_text("3.14e+23", timeout=10_000)
-        page.wait_for_timeout(500)
-        shown = page.evaluate("window.location.search").lstrip("?")
+        shown = poll(lambda: (lambda q: q if "budget=3.14e23" not in q else None)(
+            page.evaluate("window.location.search").lstrip("?")), what="the address bar to follow the budget")
         assert Scenario.from_query(shown).laws == ("kaplan2020", "besiroglu2024")
         assert Scenario.from_query(shown).budget != 3.14e23
-        page.wait_for_timeout(500)
     finally:
         context.close()
     outside = [u for u in requests if not u.startswith(voila_url.rstrip("/")) and not u.startswith(("data:", "blob:"))]
@@ -132,15 +130,20 @@ def test_exports_download_and_parse(page, voila_url, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def preheated_url(tmp_path_factory):
+def preheated(tmp_path_factory):
     with VoilaServer(pool_size=1, log_path=tmp_path_factory.mktemp("voila-pool") / "voila.log") as server:
-        yield server.url
+        yield server
 
 
-def test_a_link_opens_its_view_on_a_preheated_kernel(page, preheated_url):
+def test_a_link_opens_its_view_on_a_preheated_kernel(page, preheated):
+    def log():
+        return preheated.log_path.read_text(encoding="utf-8", errors="replace")
+
+    # Voila logs both moments (voila_kernel_manager): the pool filled, and a request given a pooled kernel.
+    poll(lambda: "is filled with" in log(), timeout=120, interval=0.25, what="the kernel pool to fill")
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.wait_for_timeout(4000)  # let the pool fill
-    _open(page, preheated_url + "?budget=1e22&laws=besiroglu2024")
+    _open(page, preheated.url + "?budget=1e22&laws=besiroglu2024")
+    poll(lambda: "Using pre-heated kernel" in log(), timeout=30, what="the page to be given the preheated kernel")
     row = evaluate(Scenario(budget=1e22, laws=("besiroglu2024",))).row("besiroglu2024")
     expect(page.locator(".se-table").first).to_contain_text(fmt_count(row.params), timeout=30_000)
     expect(page.locator(".se-budget")).to_contain_text("1e+22")

@@ -276,23 +276,42 @@ def list_lectures() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in LECTURES_DIR.iterdir() if p.name.endswith(".json")))
 
 
-def load_shipped_lecture(name) -> Lecture:
-    """A shipped lecture by name only: what a public page may open from a link.
+def load_shipped(name: str) -> Lecture:
+    """A shipped lecture by name; nothing else is read (what a public page may open from a link).
 
-    A path, or any name that is not one of :func:`list_lectures`, raises ``LectureError`` without
-    touching the file system beyond the shipped directory (a link must not reveal whether a file exists).
+    Raises
+    ------
+    LectureError
+        Naming the shipped lectures, for any other name (a path included), whether or not such a
+        file exists.
     """
     shipped = list_lectures()
     if not isinstance(name, str) or name not in shipped:
-        raise LectureError([f"no shipped lecture called {str(name)[:40]!r}; shipped: {', '.join(shipped) or 'none'}"],
-                           "lecture")
+        # The name is not echoed: a link must learn nothing about the file system (the same words
+        # for a real file and a missing one).
+        raise LectureError([f"no shipped lecture by that name; the shipped lectures are "
+                            f"{', '.join(shipped) or 'none'}"], "the link")
     return parse_lecture((LECTURES_DIR / f"{name}.json").read_text(encoding="utf-8"), name=name)
 
 
-def load_lecture(name_or_path) -> Lecture:
-    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path (a teacher's own).
+#: The same loader under the name the library branch gave it (tests and notebooks use both).
+load_shipped_lecture = load_shipped
 
-    A page opened from a link should use :func:`load_shipped_lecture` instead.
+
+def fields_set(lecture: Lecture) -> frozenset[str]:
+    """Scenario fields that some step of ``lecture`` sets (in ``base``, a step's query, or ``hide`` by ``show``)."""
+    keys = {key for key, _ in parse_qsl(lecture.base.lstrip("?"), keep_blank_values=True)}
+    for step in lecture.steps:
+        keys |= {key for key, _ in parse_qsl(step.scenario.lstrip("?"), keep_blank_values=True)}
+        if step.show is not None:
+            keys.add("hide")
+    return frozenset(keys)
+
+
+def load_lecture(name_or_path) -> Lecture:
+    """A shipped lecture by name (``"scaling-laws"``) or a lecture JSON file by path.
+
+    For notebooks and the CLI; a page opens only :func:`load_shipped`.
 
     Raises
     ------

@@ -13,11 +13,12 @@ import ipywidgets as w
 
 from ..conventions import load_porian_steps
 from ..frontier import frontier_exponent
-from .state import AppState
+from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
 
 #: Non-embedding compute of Kaplan et al.'s runs (Pearce & Song's script: 10**12.95 to 10**20.7 FLOPs).
 KAPLAN_RANGE = (10**12.95, 10**20.7)
-COUNT_FIELDS = {"param_count", "flop_model", "surface", "edits", "law_definitions"}
+# The exponent is the surface law's in the page's count: the budget, models, demand and view leave it be.
+IGNORED_FIELDS = frozenset({"budget", "laws", "band"}) | FILTERS | MONEY | EXTRAS | VIEW
 
 
 class DisagreementPanel:
@@ -36,7 +37,7 @@ class DisagreementPanel:
         self.count_html = w.HTML()
         self.step.observe(lambda _: self.render_steps(), "value")
         self.dataset.observe(lambda _: self.render_steps(), "value")
-        state.watch(lambda _: self.render_count(), COUNT_FIELDS)
+        state.watch(lambda _: self.render_count(), ignore=IGNORED_FIELDS)
         self.render_steps()
         self.render_count()
 

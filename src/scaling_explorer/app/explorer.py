@@ -15,14 +15,16 @@ from matplotlib.figure import Figure
 
 from .. import lecture as lectures
 from ..scenario import Scenario, ScenarioError
+from .bind import ErrorSink
 from .bridge import PageBridge
-from .controls import Controls, ErrorSink
+from .canvas import canvas_class
+from .controls import Controls
 from .disagree import DisagreementPanel
 from .fitpanel import FitPanel
 from .lecture import LecturePanel
 from .plot import DPI, PlotsView
 from .share import SharePanel
-from .state import AppState
+from .state import AppState, view_preferences
 from .table import ModelTable
 from .views import ModelCardView, NumbersView
 
@@ -86,8 +88,9 @@ def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     # Importing ipympl switches matplotlib's backend for the whole session; the app draws on its
     # own canvases, so give the user's backend (e.g. inline plots in a teaching notebook) back.
     backend = matplotlib.get_backend()
-    from ipympl.backend_nbagg import Canvas, FigureManager
+    from ipympl.backend_nbagg import FigureManager
 
+    Canvas = canvas_class()
     matplotlib.use(backend)
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
     canvas = Canvas(fig)
@@ -153,13 +156,13 @@ class Explorer:
         self.disagree = DisagreementPanel(self.state)
         self.open_message = w.HTML()
         self.bridge = PageBridge()
+        self.bridge.query = self.share.query()  # a page opened at a view shows it in the address bar too
         self.bridge.observe(self._on_width, ["width", "viewport_height"])
-        self.state.watch(self._on_present, {"present"})
+        self.state.watch(self._on_present)
         self.state.watch(lambda changed: setattr(self.bridge, "query", self.share.query()))  # the address bar
-        self.present = w.ToggleButton(value=self.state.scenario.present, description="Presentation mode",
-                                      icon="desktop", tooltip="large type, controls folded away, figure full width")
-        self.present.observe(lambda c: self.errors.guard(self.open_message, self.state.update, present=c["new"]),
-                             "value")
+        self.present = w.ToggleButton(description="Presentation mode", icon="desktop",
+                                      tooltip="large type, controls folded away, figure full width")
+        self.controls.binder.bind("present", self.present, message=self.open_message)
         self.widget = self._page()
         self._on_present(frozenset({"present"}))
 
@@ -204,7 +207,12 @@ class Explorer:
             name, step, scenario_query = lectures.split_query(query or "")
             scenario = Scenario.from_query(scenario_query)
             if name is not None:
+                # The link's view preferences (presentation mode) hold in the lecture; its other keys
+                # change the step's view on top.
+                views = scenario.changed_fields(Scenario()) & view_preferences()
+                self.state.set(self.state.scenario.replace(**{k: getattr(scenario, k) for k in views}))
                 self.start_lecture(name, step)
+                scenario_query = "" if not scenario.changed_fields(Scenario()) - views else scenario_query
         except (ScenarioError, lectures.LectureError) as exc:
             message = " ".join(str(exc).split())
             self.open_message.value = (f'<div class="se-error">This link could not be opened '
@@ -215,8 +223,11 @@ class Explorer:
             self.state.set(scenario)
 
     def start_lecture(self, name: str, step: int = 0) -> None:
-        """Open lecture ``name`` at ``step`` (0-based) above the figure."""
-        self.lecture = LecturePanel(self.state, self.errors, name, start=step)
+        """Open the shipped lecture ``name`` at ``step`` (0-based) above the figure (closing any other)."""
+        lecture = LecturePanel(self.state, self.errors, name, start=step)
+        if self.lecture is not None:
+            self.lecture.close()
+        self.lecture = lecture
         self.lecture.on_step.append(lambda i: self._on_address())
         self.lecture_box.children = [self.lecture.panel()]
         self._on_address()
@@ -232,8 +243,6 @@ class Explorer:
     def _on_present(self, changed) -> None:
         present = self.state.scenario.present
         self.controls_panel.layout.display = "none" if present else "flex"
-        if self.present.value != present:
-            self.present.value = present
         (self.widget.add_class if present else self.widget.remove_class)("se-present")
 
 

@@ -2,8 +2,10 @@
 
 No science here: scenarios, answers and how far a guess is off come from
 :mod:`scaling_explorer.lecture`. Moving to a step is the user's click, and it deliberately sets
-the whole scenario (``AppState.set``); the panel never writes the state otherwise, except the
-reveal, which shows the predicted law (also the user's click).
+the whole scenario (``AppState.set``) except the view preferences the lecture does not set
+(presentation mode survives Next/Previous); the panel never writes the state otherwise, except
+the reveal, which shows the predicted law (also the user's click). A string opens only a shipped
+lecture (:func:`~scaling_explorer.lecture.load_shipped`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Callable
 import ipywidgets as w
 
 from .. import lecture as lec
-from .controls import ErrorSink, message_box
+from .bind import ErrorSink, message_box
 from .format import fmt_count
-from .state import AppState
+from .state import AppState, view_preferences
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -63,7 +65,9 @@ class LecturePanel:
     def __init__(self, state: AppState, errors: ErrorSink, lecture: lec.Lecture | str, start: int = 0):
         self.state = state
         self.errors = errors
-        self.lecture = lecture if isinstance(lecture, lec.Lecture) else lec.load_lecture(lecture)
+        self.lecture = lecture if isinstance(lecture, lec.Lecture) else lec.load_shipped(lecture)
+        # View preferences the lecture never sets are the viewer's: carried over at every step.
+        self.carried = view_preferences() - lec.fields_set(self.lecture)
         self.step = 0
         self.revealed = True
         self.on_step: list[Callable[[int], None]] = []
@@ -98,7 +102,7 @@ class LecturePanel:
             self.changed_note, self.message,
         ])
         self._widget.add_class("se-lecture")
-        state.watch(self._on_state)
+        self.close = state.watch(self._on_state)
         self.goto(start)
 
     # -- moving --------------------------------------------------------------------------------
@@ -112,7 +116,7 @@ class LecturePanel:
         self.revealed = step.predict is None
         self.guess.value = ""
         self.result.value = ""
-        self.state.set(lec.question_scenario(lecture, i))
+        self.state.set(self._viewed(lec.question_scenario(lecture, i)))
         self._render()
         for callback in list(self.on_step):
             callback(i)
@@ -147,7 +151,7 @@ class LecturePanel:
             f"{html.escape(row.label)} says <b>{html.escape(format_value(p.quantity, j.truth))}</b> "
             f"({html.escape(what)} at {self.state.scenario.budget:.3g} FLOPs): {verdict}.</div>")
         self.revealed = True
-        self.state.set(lec.step_scenario(self.lecture, self.step))
+        self.state.set(self._viewed(lec.step_scenario(self.lecture, self.step)))
         self._render()
 
     # -- links ---------------------------------------------------------------------------------
@@ -156,8 +160,12 @@ class LecturePanel:
         return lec.lecture_query(self.lecture, self.step)
 
     def expected_scenario(self):
-        """The scenario this step set (before or after its reveal)."""
-        return (lec.step_scenario if self.revealed else lec.question_scenario)(self.lecture, self.step)
+        """The scenario this step set (before or after its reveal), in the viewer's view preferences."""
+        return self._viewed((lec.step_scenario if self.revealed else lec.question_scenario)(self.lecture, self.step))
+
+    def _viewed(self, scenario):
+        """``scenario`` with the view preferences the lecture does not set taken from the current state."""
+        return scenario.replace(**{name: getattr(self.state.scenario, name) for name in self.carried})
 
     # -- view ----------------------------------------------------------------------------------
     def _on_state(self, changed) -> None:

@@ -1,8 +1,8 @@
 """The app's one observable: the current Scenario and its Readout.
 
 Controls write through :meth:`AppState.update` (replace and validate in one call, one
-notification); views and the controls' read-back subscribe with :meth:`AppState.watch` and are
-told which fields changed.
+notification). Views and the controls' read-back subscribe with :meth:`AppState.watch`: to every
+change by default, declaring only the fields they may ignore; ``watch`` returns a disposer.
 """
 
 from __future__ import annotations
@@ -12,12 +12,33 @@ from collections.abc import Callable, Iterable
 
 from .. import laws
 from ..readout import Readout, evaluate
-from ..scenario import Scenario
+from ..scenario import VIEW_FIELDS, Scenario
 
 FIT_KEY = "fit"  # key of the law fitted to the user's uploaded runs
 # Pseudo-field announced when the law behind a key changed without the scenario's text changing
 # (a new fit registered under the same key): everything that draws a law must redraw.
 LAWS_CHANGED = "law_definitions"
+
+Watcher = Callable[[frozenset[str]], None]
+
+
+def view_preferences() -> frozenset[str]:
+    """Scenario fields that are how the page is viewed, not what it computes (``present``, ``hide``).
+
+    Read from the fields' declarations (:data:`scaling_explorer.scenario.VIEW_FIELDS`).
+    """
+    return frozenset(VIEW_FIELDS)
+
+
+# Groups of fields a view may declare it ignores (a new field is in none, so every view sees it).
+#: What the budget costs in money and time.
+MONEY = frozenset({"hardware", "mfu", "price"})
+#: Which published models show, and which one is selected.
+FILTERS = frozenset({"years", "weights", "architecture", "model"})
+#: Results beside the training-optimal ones (the Readout's extras: demand, repeated data, target, flat range).
+EXTRAS = frozenset({"inference_tokens", "unique_tokens", "target_loss", "flatness"})
+#: How the page is viewed.
+VIEW = view_preferences()
 
 
 class AppState:
@@ -36,11 +57,24 @@ class AppState:
         self.scenario = scenario if scenario is not None else Scenario()
         self.readout: Readout = evaluate(self.scenario)
         self.fit_result = None
-        self._watchers: list[tuple[frozenset[str] | None, Callable[[frozenset[str]], None]]] = []
+        self._watchers: list[tuple[frozenset[str], Watcher]] = []
 
-    def watch(self, callback: Callable[[frozenset[str]], None], fields: Iterable[str] | None = None) -> None:
-        """Call ``callback(changed_fields)`` after every change touching ``fields`` (None: any)."""
-        self._watchers.append((None if fields is None else frozenset(fields), callback))
+    def watch(self, callback: Watcher, ignore: Iterable[str] = ()) -> Callable[[], None]:
+        """Call ``callback(changed_fields)`` after every change, except one touching only ``ignore``.
+
+        Returns
+        -------
+        callable
+            Calling it unsubscribes ``callback`` (calling it again does nothing).
+        """
+        entry = (frozenset(ignore), callback)
+        self._watchers.append(entry)
+
+        def dispose() -> None:
+            if entry in self._watchers:
+                self._watchers.remove(entry)
+
+        return dispose
 
     def update(self, **changes) -> None:
         """Replace some fields; raises ``ScenarioError`` (and changes nothing) if the result is invalid."""
@@ -53,8 +87,8 @@ class AppState:
             return
         self.scenario = scenario
         self.readout = evaluate(scenario)
-        for fields, callback in list(self._watchers):
-            if fields is None or fields & changed:
+        for ignore, callback in list(self._watchers):
+            if changed - ignore:
                 callback(changed)
 
     def set_fit(self, result) -> None:

@@ -18,9 +18,10 @@ import pandas as pd
 from ..catalog import NEAR_OPTIMAL, NOT_DESCRIBED, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..sizing import model_budget, size_model
+from .compat import demand_applies
 from .controls import ErrorSink, message_box
 from .format import fmt_count
-from .state import LAWS_CHANGED, AppState
+from .state import EXTRAS, LAWS_CHANGED, MONEY, VIEW, AppState
 
 #: Sort keys offered: (label, column).
 SORT_COLUMNS = (
@@ -33,9 +34,16 @@ _STATUS_ORDER = {UNDERTRAINED: 0, NEAR_OPTIMAL: 1, OVERTRAINED: 2, NOT_PLOTTED: 
 _COLUMNS = (("model", 22, "<"), ("organisation", 16, "<"), ("year", 4, "<"), ("N", 8, ">"), ("D", 8, ">"),
             ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 13, "<"))
 _NBSP = "\u00a0"  # <option> text collapses runs of spaces; non-breaking ones keep the columns
-# State fields that change what the table shows.
-TABLE_FIELDS = frozenset({"surface", "edits", "band", "years", "weights", "architecture", "model", "laws",
-                          LAWS_CHANGED})
+# Fields that leave the table as it is: the budget and its price, what the law rows add, the view.
+IGNORED_FIELDS = frozenset({"budget"}) | MONEY | EXTRAS - {"inference_tokens"} | VIEW
+
+
+def flop_label(scenario) -> str:
+    """How the scenario counts a model's training FLOPs, as the table names it."""
+    own = scenario.law(scenario.surface).flop_model.name
+    if scenario.flop_model == "6ND" and own != "6ND":  # a law that counts its own way (the MoE law)
+        return own
+    return "6ND" if scenario.flop_model == "6ND" else f"{scenario.flop_model} count"
 
 
 def _cell(text: str, width: int, align: str) -> str:
@@ -145,8 +153,8 @@ class ModelTable:
             self.sizing, self.message,
         ])
         self._widget.add_class("se-table-panel")
-        state.watch(self._on_state, fields=TABLE_FIELDS)
-        self._on_state(TABLE_FIELDS)
+        self.close = state.watch(self._on_state, ignore=IGNORED_FIELDS)
+        self._on_state(frozenset({"laws"}))
 
     # -- state -> widgets ------------------------------------------------------------------------
     @contextmanager
@@ -157,19 +165,20 @@ class ModelTable:
         finally:
             self._reading_back = False
 
-    def _on_state(self, changed) -> None:
+    def _on_state(self, changed: frozenset[str]) -> None:
         s = self.state.scenario
-        if changed & {"laws", "edits", LAWS_CHANGED}:
+        if changed & {"laws", "edits", "surface", "param_count", LAWS_CHANGED}:
+            # The law to size with: the user's pick while it is shown, else the surface law, else the
+            # first shown. A new surface law is the new default, as on a page opened at that view.
+            keep = None if "surface" in changed else self.size_law.value
             options = [(law_label(s, k), k) for k in s.laws]
             with self._guard():
                 if list(self.size_law.options) != options:
-                    keep = self.size_law.value
                     self.size_law.options = options
-                    # Keep the user's law while it is shown; else the surface law, else the first.
-                    for choice in (keep, s.surface, *s.laws):
-                        if choice in s.laws:
-                            self.size_law.value = choice
-                            break
+                for choice in (keep, s.surface, *s.laws):
+                    if choice in s.laws:
+                        self.size_law.value = choice
+                        break
         self.sizing.value = ""  # numbers of another model, law or band would be stale
         if changed <= {"model"}:  # the rows stay; only the selection and the detail follow
             self._select_current()
@@ -194,8 +203,9 @@ class ModelTable:
                 self.rows.options = options
         self._select_current()
         band = f"{1 / s.band:.2g}–{s.band:.3g}"
+        at = f"at T = {s.inference_tokens:.3g} tokens of demand " if demand_applies(readout) else ""
         self.caption.value = (
-            f'<div class="se-note">{len(self.visible)} of {len(readout.all_models)} models. Status under '
+            f'<div class="se-note">{len(self.visible)} of {len(readout.all_models)} models. Status {at}under '
             f"<b>{html.escape(law_label(s, s.surface))}</b> (near-optimal: D / D_opt within {band}); "
             "N counts active parameters for MoE; * marks caveats (see the selected model). "
             "Click a row to select it.</div>")
@@ -231,7 +241,7 @@ class ModelTable:
             f'<div class="se-table-detail"><b>{html.escape(s.model)}</b> ({html.escape(m["organization"])}, '
             f'{m["release_date"]:%Y-%m-%d}): N = {html.escape(_number(m["compute_params"]))} '
             f'({html.escape(m["params_basis"])}), D = {html.escape(_number(m["tokens"]))} tokens, '
-            f'{html.escape(_number(m["flops"], "3g"))} FLOPs ({html.escape(s.law(s.surface).flop_model.name)}). '
+            f'{html.escape(_number(m["flops"], "3g"))} FLOPs ({html.escape(flop_label(s))}). '
             f"Under {html.escape(law_label(s, s.surface))}: <b>{html.escape(status)}</b>"
             + (f", D / D_opt = {m['d_over_d_opt']:.2f}" if not m["not_plotted"] else "") + "."
             + (f"<ul class='se-caveats'>{caveats}</ul>" if caveats else "") + "</div>")
@@ -261,7 +271,8 @@ class ModelTable:
         note = " (extrapolated beyond its fit)" if r.extrapolated else ""
         self.sizing.value = (
             f'<div class="se-sizing">At {html.escape(s.model)}\'s compute, {z.flops:.3g} FLOPs '
-            f"(6ND with {html.escape(z.params_basis)} N), <b>{html.escape(r.label)}</b>{note} would train "
+            f"({html.escape(flop_label(s))} with {html.escape(z.params_basis)} N), "
+            f"<b>{html.escape(r.label)}</b>{note} would train "
             f"N<sub>opt</sub> = <b>{fmt_count(r.params)}</b> parameters on D<sub>opt</sub> = "
             f"<b>{fmt_count(r.tokens)}</b> tokens ({r.tokens_per_param:.3g} per parameter). "
             f"{html.escape(s.model)} has N = {fmt_count(z.params)} ({z.params_ratio:.3g}x N<sub>opt</sub>) and "

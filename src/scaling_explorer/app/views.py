@@ -11,10 +11,12 @@ import math
 import numpy as np
 
 from ..catalog import NOT_DESCRIBED, NOT_PLOTTED
+from ..laws import law_caveat
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
+from .compat import demand_applies
 from .format import fmt_count
-from .state import LAWS_CHANGED, AppState
+from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
 
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
@@ -34,8 +36,8 @@ class NumbersView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"budget", "laws", "edits", "hardware", "mfu", "price", "param_count", "flop_model",
-                                   "flatness", "inference_tokens", "unique_tokens", "target_loss", LAWS_CHANGED})
+        # The law rows and the budget do not depend on which models show or how the page is viewed.
+        state.watch(self.refresh, ignore=FILTERS | VIEW | {"band"})
         self.refresh()
 
     def refresh(self, changed=None):
@@ -98,7 +100,10 @@ class NumbersView:
             if row.target_inference_aware is not None:
                 rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
                                     "the cheapest allocation over the model's life reaching the target loss"))
-            for text in (*row.notes, *row.warnings):
+            # The law's known flaw (DeepSeek's N = M / 6) as a sub-row; extrapolation is the name's tag and
+            # implausible coefficients sit beside the coefficient controls.
+            caveat = law_caveat(s.law(row.key))
+            for text in (*row.notes, *((caveat,) if caveat else ())):
                 rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
                             f"{html.escape(row.name)}: {html.escape(text)}</span></td></tr>")
         if not rows:
@@ -156,8 +161,9 @@ class ModelCardView:
     def __init__(self, state: AppState, widget):
         self.state = state
         self.widget = widget
-        state.watch(self.refresh, {"model", "laws", "edits", "band", "param_count", "flop_model", "inference_tokens",
-                                   LAWS_CHANGED})
+        # A model's verdicts do not depend on the budget, the money, the page's filters or the view.
+        state.watch(self.refresh, ignore={"budget"} | MONEY | EXTRAS - {"inference_tokens"} | FILTERS - {"model"}
+                    | VIEW)
         self.refresh()
 
     def refresh(self, changed=None):
@@ -209,8 +215,8 @@ class ModelCardView:
                          "model's own (N, D) is the cheapest way, training plus serving, to its predicted loss. "
                          "<i>none</i>: no demand makes it optimal (it saw fewer tokens than the compute-optimal "
                          "D, and serving only ever favours more tokens).</div>")
-            if "status_at_demand" in m.index:
-                at = m["status_at_demand"]
+            if demand_applies(self.state.readout):
+                at = m["status"]
                 lines.append(f"<div>At T = {s.inference_tokens:.3g} tokens of demand, under "
                              f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
                              f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")

@@ -1,0 +1,581 @@
+"""The figure's layers: each a small class that builds its artists once and shows the Readout.
+
+A layer declares its ``name`` (its key in ``Scenario.hide``; several layers may hide together
+under one key), the Scenario fields whose change it may ignore, whether it is ``animated``
+(blitted over the cached background on a budget step), how it is built, how it follows the
+Readout (:meth:`Layer.update`), and its legend entries. :class:`~.plot.PlotsView` iterates
+:data:`LAYERS_IN_ORDER`; the hide keys are the layer names (:data:`HIDE_KEYS`).
+
+A new feature's marks are one more layer appended to :data:`LAYERS_IN_ORDER`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from adjustText import adjust_text
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+
+from .. import frontier
+from ..catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
+from ..readout import law_label
+from ..style import SHADE, STATUS_COLOR, law_style
+from ..wrappers import band_edge_at_demand
+from .compat import demand_applies
+from .state import EXTRAS, FILTERS, FIT_KEY, MONEY
+
+if TYPE_CHECKING:
+    from .plot import PlotsView
+
+N_LIM = (1e7, 1e14)        # parameters
+D_LIM = (1e9, 1e15)        # tokens
+C_LIM = (1e17, 1e28)       # FLOPs
+N_GRID = np.geomspace(*N_LIM, 300)
+C_GRID = np.geomspace(1e8, 1e36, 400)          # wide, so frontier curves cross the whole view
+C_PLOT = np.geomspace(*C_LIM, 200)
+CONTOUR_BUDGETS = 10.0 ** np.arange(18, 28, 1.0)  # contours tangent to these iso-FLOP lines
+
+KEY_MODELS = [
+    "GPT-3 175B", "Gopher", "Chinchilla", "MT-NLG", "PaLM 540B", "LLaMA-65B", "Llama 2 70B", "Llama 3 8B",
+    "Llama 3 70B", "Llama 3.1 405B", "DeepSeek-V3", "TinyLlama 1.1B", "Pythia-70M", "Gemma 2 27B", "BLOOM",
+    "Qwen3-8B", "SmolLM3-3B", "Kimi K2",
+]
+
+# Text sizes in px at scale 1 (the brief: at least 12 px in the figure; presentation mode: 18).
+FONT = dict(tick=12, label=13, title=13, legend=12, note=12, contour=12, model=12, hover=13)
+
+
+
+def status_sizes(statuses, base: float = 50.0) -> list[float]:
+    """Marker areas: near-optimal points a little larger, since a thin rim makes them look smaller."""
+    return [base * 1.35 if status == NEAR_OPTIMAL else base for status in statuses]
+
+
+def status_style(statuses) -> tuple[list, list, list]:
+    """Face colours, edge colours and edge widths telling status by fill as well as colour.
+
+    Undertrained: hollow ring; near-optimal: filled; over-trained: filled, with a dark rim (and a
+    white centre dot drawn by the caller) so it reads apart from near-optimal without colour.
+    """
+    face, edge, width = [], [], []
+    for status in statuses:
+        color = STATUS_COLOR[status]
+        if status == UNDERTRAINED:
+            face.append("none"), edge.append(color), width.append(1.8)
+        elif status == OVERTRAINED:
+            face.append(color), edge.append("#1b3a5c"), width.append(1.2)
+        else:
+            face.append(color), edge.append("white"), width.append(0.6)
+    return face, edge, width
+
+
+def _xy(x, y) -> np.ndarray:
+    return np.column_stack([x, y]) if len(x) else np.empty((0, 2))
+
+
+def _finite(N, D):
+    """The points of a band edge that exist (a loss some N reaches on those tokens)."""
+    keep = np.isfinite(N) & np.isfinite(D)
+    return N[keep], D[keep]
+
+
+class Layer:
+    """One part of the figure.
+
+    Class attributes
+    ----------------
+    name : str
+        Its key in ``Scenario.hide``.
+    ignores : frozenset of str
+        Scenario fields (and pseudo-fields such as ``"law_definitions"``) whose change leaves it as it is.
+        Everything not listed updates it: a new field is seen by every layer until one declares it
+        may ignore it.
+    animated : bool
+        Its artists are blitted over the cached background, so a change that touches only animated
+        layers redraws only them.
+
+    Parameters
+    ----------
+    view : PlotsView
+        The figure's view (axes, state, type scale).
+    """
+
+    name: ClassVar[str]
+    ignores: ClassVar[frozenset[str]] = frozenset()
+    animated: ClassVar[bool] = False
+
+    def __init__(self, view: PlotsView):
+        self.view = view
+
+    def artists(self) -> list:
+        """Every artist this layer draws (hidden together under its name)."""
+        return []
+
+    def update(self, readout, changed: frozenset[str]) -> None:
+        """Show ``readout``: set data, style and visibility of every artist (hiding is the view's)."""
+
+    def legend(self, readout) -> list:
+        """Legend handles for this layer under ``readout``'s scenario (none by default)."""
+        return []
+
+    def hidden(self, scenario) -> bool:
+        """Whether the scenario hides this layer."""
+        return self.name in scenario.hide
+
+
+class ContoursLayer(Layer):
+    """Iso-loss contours of the surface law, each touching one decade's iso-FLOP line at its minimum."""
+
+    name = "contours"
+    ignores = frozenset({"budget", "laws", "band"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        ax = view.ax
+        self.lines = [ax.plot([], [], color="#9a9a9a", lw=0.8, zorder=1)[0] for _ in CONTOUR_BUDGETS]
+        self.texts = [ax.text(1, 1, "", color="#6a6a6a", ha="center", va="top", clip_on=True)
+                      for _ in CONTOUR_BUDGETS]
+
+    def artists(self):
+        return [*self.lines, *self.texts]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        surface = s.law(s.surface)
+        try:
+            levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
+        except ValueError:  # a law too extreme to have a minimum on some budgets' lines: no contours
+            levels = np.full(len(CONTOUR_BUDGETS), np.nan)
+        size = FONT["contour"] * self.view.scale
+        for line, text, level in zip(self.lines, self.texts, levels, strict=True):
+            D = surface.tokens_for_loss(N_GRID, level)
+            line.set_data(N_GRID, D)
+            line.set_visible(True)
+            inside = np.flatnonzero(np.isfinite(D) & (D <= D_LIM[1]))
+            text.set_fontsize(size)
+            text.set_visible(True)
+            if inside.size:
+                i = inside[0]
+                text.set_position((N_GRID[i] * 1.05, min(D[i], D_LIM[1]) / 1.15))
+                text.set_text(f"{level:.2f}")
+            else:
+                text.set_text("")
+
+    def legend(self, readout):
+        return [Line2D([], [], color="#9a9a9a", lw=0.8, label="iso-loss contour (loss value)")]
+
+
+class ShadingLayer(Layer):
+    """The under- and over-trained regions of the surface law (relative to the demand when there is one)."""
+
+    name = "shading"
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        ax = view.ax
+        self.under = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[UNDERTRAINED], alpha=0.10, lw=0)
+        self.over = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[OVERTRAINED], alpha=0.10, lw=0)
+
+    def artists(self):
+        return [self.under, self.over]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        surface = s.law(s.surface)
+        if demand_applies(readout):  # as the models' status is: the cheapest model of each loss over its life
+            levels = frontier.optimal_loss(surface, C_GRID)
+            N_low, D_low = _finite(*band_edge_at_demand(surface, levels, 1.0 / s.band, s.inference_tokens))
+            N_high, D_high = _finite(*band_edge_at_demand(surface, levels, s.band, s.inference_tokens))
+        else:
+            N_low, D_low = frontier.band_edge(surface, C_GRID, 1.0 / s.band)
+            N_high, D_high = frontier.band_edge(surface, C_GRID, s.band)
+        self.under.set_data(N_low, np.full_like(N_low, D_LIM[0] / 10), D_low)
+        self.over.set_data(N_high, D_high, np.full_like(N_high, D_LIM[1] * 10))
+        self.under.set_visible(True)
+        self.over.set_visible(True)
+
+    def legend(self, readout):
+        return [Patch(color=SHADE[UNDERTRAINED], alpha=0.25, label="undertrained region"),
+                Patch(color=SHADE[OVERTRAINED], alpha=0.25, label="over-trained region")]
+
+
+class _PerLaw(Layer):
+    """A layer with artists per law, made on the law's first use (any key: a fallback style)."""
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.by_law: dict[str, list] = {}
+
+    def make(self, key: str, style: dict) -> list:
+        """The artists of law ``key``."""
+        raise NotImplementedError
+
+    def ensure(self, keys) -> None:
+        """Make the artists of every law in ``keys`` that has none yet."""
+        for key in keys:
+            if key not in self.by_law:
+                self.by_law[key] = self.make(key, law_style(key))
+                if self.animated:
+                    for artist in self.by_law[key]:
+                        self.view.blitter.add(artist)
+
+    def artists(self):
+        return [a for artists in self.by_law.values() for a in artists]
+
+
+class FrontiersLayer(_PerLaw):
+    """Each shown law's compute-optimal path on the N-D plane and its optimal loss against compute."""
+
+    name = "frontiers"
+    ignores = frozenset({"budget", "band"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.frontiers: dict[str, Line2D] = {}
+        self.loss_curves: dict[str, Line2D] = {}
+        self.fit_band = view.ax.fill([1, 2, 2], [1, 1, 2], color=law_style(FIT_KEY)["color"], alpha=0.2, lw=0,
+                                     zorder=2, label="fit: 95% bootstrap band")[0]
+
+    def make(self, key, style):
+        self.frontiers[key] = self.view.ax.plot([], [], lw=2.4, zorder=3, visible=False, **style)[0]
+        self.loss_curves[key] = self.view.ax_loss.plot([], [], lw=2.2, visible=False, **style)[0]
+        return [self.frontiers[key], self.loss_curves[key]]
+
+    def artists(self):
+        return [*super().artists(), self.fit_band]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        self.ensure(s.laws)
+        for key, line in self.frontiers.items():
+            shown = key in s.laws
+            line.set_visible(shown)
+            self.loss_curves[key].set_visible(False)
+            if shown:
+                law = s.law(key)
+                line.set_data(*law.compute_optimal(C_GRID))
+                line.set_label(law_label(s, key))
+                if law.has_loss:
+                    self.loss_curves[key].set_data(C_PLOT, frontier.optimal_loss(law, C_PLOT))
+                    self.loss_curves[key].set_visible(True)
+        show = self._fit_band_shown(s)
+        self.fit_band.set_visible(show)
+        if show:
+            N_low, N_high, D_low, D_high = self.view.state.fit_result.bootstrap.frontier_interval(C_GRID)
+            self.fit_band.set_xy(np.column_stack([np.r_[N_low, N_high[::-1]], np.r_[D_high, D_low[::-1]]]))
+
+    def legend(self, readout):
+        s = readout.scenario
+        self.ensure(s.laws)
+        return [self.frontiers[k] for k in s.laws] + [self.fit_band] * self._fit_band_shown(s)
+
+    def _fit_band_shown(self, scenario) -> bool:
+        """Whether the user's fit is shown and has a bootstrap band."""
+        fit = self.view.state.fit_result
+        return FIT_KEY in scenario.laws and fit is not None and fit.bootstrap is not None
+
+
+class OptimaLayer(_PerLaw):
+    """Each shown law's optimum at the budget: a star on the plane and on its loss curve."""
+
+    name = "optima"
+    animated = True
+    ignores = frozenset({"band", "surface"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.optimum: dict[str, Line2D] = {}
+        self.loss_optimum: dict[str, Line2D] = {}
+
+    def make(self, key, style):
+        self.optimum[key], self.loss_optimum[key] = (
+            ax.plot([], [], marker="*", ms=size, mec="white", mew=0.8, ls="none", zorder=6, visible=False,
+                    color=style["color"])[0] for ax, size in ((self.view.ax, 16), (self.view.ax_loss, 14)))
+        return [self.optimum[key], self.loss_optimum[key]]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        self.ensure(s.laws)
+        rows = {row.key: row for row in readout.rows}
+        C = readout.budget.flops
+        for key, (marker, loss_marker) in self.by_law.items():
+            row = rows.get(key)
+            marker.set_visible(row is not None)
+            loss_marker.set_visible(row is not None and row.loss is not None)
+            if row is None:
+                continue
+            marker.set_data([row.params], [row.tokens])
+            if row.loss is not None:
+                loss_marker.set_data([C], [row.loss])
+
+
+class _BeyondOptimumLayer(_PerLaw):
+    """A hollow marker per law at an optimum the Readout adds under some field (hidden with the optima)."""
+
+    name = "optima"
+    animated = True
+    row_field: ClassVar[str]    # the LawRow attribute holding the Optimum (None when it does not apply)
+    marker: ClassVar[str]
+    size: ClassVar[float]
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.markers: dict[str, Line2D] = {}
+
+    def make(self, key, style):
+        self.markers[key] = self.view.ax.plot([], [], marker=self.marker, ms=self.size, mfc="none",
+                                              mec=style["color"], mew=2.0, ls="none", zorder=6, visible=False)[0]
+        return [self.markers[key]]
+
+    def update(self, readout, changed):
+        self.ensure(readout.scenario.laws)
+        rows = {row.key: row for row in readout.rows}
+        for key, (marker,) in self.by_law.items():
+            optimum = getattr(rows[key], self.row_field) if key in rows else None
+            marker.set_visible(optimum is not None)
+            if optimum is not None:
+                marker.set_data([optimum.params], [optimum.tokens])
+
+    def legend_marker(self, label: str) -> Line2D:
+        return Line2D([], [], ls="none", marker=self.marker, ms=self.size * 0.72, mfc="none", mec="#555555", mew=1.6,
+                      label=label)
+
+
+class InferenceAwareLayer(_BeyondOptimumLayer):
+    """The same loss at the lowest training + inference FLOPs under the demand (Sardana et al. 2024)."""
+
+    row_field, marker, size = "inference_aware", "*", 17
+
+    @property
+    def aware_optimum(self) -> dict[str, Line2D]:
+        """The markers by law key."""
+        return self.markers
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"inference_tokens"} | MONEY | FILTERS
+
+    def legend(self, readout):
+        T = readout.scenario.inference_tokens
+        return [self.legend_marker(f"same loss, least FLOPs serving T = {T:.3g}")] if T > 0 else []
+
+
+class DataConstrainedLayer(_BeyondOptimumLayer):
+    """The lowest loss of the budget with limited unique tokens (Muennighoff et al. 2023)."""
+
+    row_field, marker, size = "data_constrained", "p", 13
+
+    @property
+    def constrained_optimum(self) -> dict[str, Line2D]:
+        """The markers by law key."""
+        return self.markers
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"unique_tokens"} | MONEY | FILTERS
+
+    def legend(self, readout):
+        # No value in the label: moving U then stays a blitted step (the numbers table gives U).
+        return [self.legend_marker("best with U unique tokens")] if readout.scenario.unique_tokens is not None else []
+
+
+class FlatBandLayer(_PerLaw):
+    """The stretch of the budget's iso-FLOP line within ``scenario.flatness`` of each law's optimal loss."""
+
+    name = "optima"
+    animated = True
+    ignores = frozenset({"band", "surface"}) | EXTRAS - {"flatness"} | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.flat_band: dict[str, Line2D] = {}
+
+    def make(self, key, style):
+        self.flat_band[key] = self.view.ax.plot([], [], lw=9, alpha=0.35, solid_capstyle="butt", zorder=2.5,
+                                                visible=False, color=style["color"])[0]
+        return [self.flat_band[key]]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        self.ensure(s.laws)
+        rows = {row.key: row for row in readout.rows}
+        C = readout.budget.flops
+        for key, (band,) in self.by_law.items():
+            row = rows.get(key)
+            band.set_visible(row is not None and row.params_range is not None)
+            if band.get_visible():
+                N = np.geomspace(*row.params_range, 24)
+                band.set_data(N, s.law(key).flop_model.tokens(C, N))
+
+
+class ModelsLayer(Layer):
+    """Published models: status by colour and fill, MoE lines to total parameters, the selected ring."""
+
+    name = "models"
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY
+
+    def __init__(self, view):
+        super().__init__(view)
+        ax = view.ax
+        self.points = {arch: ax.scatter([], [], s=50, marker=m, zorder=4, picker=True, pickradius=6)
+                       for arch, m in (("dense", "o"), ("moe", "D"))}
+        self.point_names = {arch: [] for arch in self.points}
+        self.over_dots = ax.scatter([], [], s=10, color="white", zorder=4.5)
+        # MoE models sit at their active parameters (what sets FLOPs per token); a thin line runs
+        # to their total parameter count, so both are on the plane.
+        self.moe_totals = ax.add_collection(LineCollection([], colors="#777777", linewidths=0.8, zorder=3.4,
+                                                           linestyles=(0, (2, 2))), autolim=False)
+        self.highlight = ax.plot([], [], "o", ms=15, mfc="none", mec="#000000", mew=1.6, zorder=5)[0]
+        self.loss_points = view.ax_loss.scatter([], [], s=30, zorder=4)
+
+    def artists(self):
+        return [*self.points.values(), self.over_dots, self.moe_totals, self.loss_points, self.highlight]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        models = readout.plotted
+        for arch, points in self.points.items():
+            m = models[models["architecture"].fillna("dense") == arch]
+            points.set_offsets(_xy(m["compute_params"], m["tokens"]))
+            face, edge, width = status_style(m["status"])
+            points.set_facecolors(face), points.set_edgecolors(edge), points.set_linewidths(width)
+            points.set_sizes(status_sizes(m["status"]))
+            self.point_names[arch] = m["name"].tolist()
+        over = models[models["status"] == OVERTRAINED]
+        moe = models[(models["architecture"] == "moe") & models["params"].notna()]
+        self.moe_totals.set_segments([[(a, d), (t, d)] for a, t, d in
+                                      zip(moe["compute_params"], moe["params"], moe["tokens"], strict=True)])
+        self.over_dots.set_offsets(_xy(over["compute_params"], over["tokens"]))
+        self.loss_points.set_offsets(_xy(models["flops"], models["loss"]))
+        face, edge, width = status_style(models["status"])
+        self.loss_points.set_facecolors(face), self.loss_points.set_edgecolors(edge)
+        self.loss_points.set_linewidths(width)
+        sel = models[models["name"] == s.model]
+        self.highlight.set_data(sel["compute_params"], sel["tokens"])
+        for artist in self.artists():
+            artist.set_visible(True)
+
+    def legend(self, readout):
+        face, edge, width = status_style([UNDERTRAINED, NEAR_OPTIMAL, OVERTRAINED])
+        handles = [Line2D([], [], ls="none", marker="o", mfc=f, mec=e, mew=w, ms=9, label=label)
+                   for f, e, w, label in zip(face, edge, width, ["undertrained (hollow)", "near-optimal (filled)",
+                                                                 "over-trained (rimmed)"], strict=True)]
+        handles.append(Line2D([], [], ls=(0, (2, 2)), marker="D", color="#888888", ms=7, lw=0.8,
+                              label="MoE: active params, line to total"))
+        return handles
+
+
+class LabelsLayer(Layer):
+    """Names of the key models, placed by adjustText clear of the points, each other and the axes.
+
+    Placement is computed once per figure size and type size for every key model the catalog
+    can place (against every catalog point), then reused: filters only hide labels, and a law or
+    band change that moves no point costs nothing here. A thin leader joins label and point.
+    """
+
+    name = "labels"
+    ignores = frozenset({"budget", "laws", "band", "model"}) | EXTRAS | MONEY
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.labels: list = []
+        self.cache: dict = {}
+
+    def artists(self):
+        return list(self.labels)
+
+    def update(self, readout, changed):
+        view = self.view
+        for artist in self.labels:
+            artist.remove()
+        self.labels = []
+        catalog = readout.all_models
+        catalog = catalog[catalog["not_plotted"] == ""]
+        key = catalog[catalog["name"].isin(KEY_MODELS)]
+        names = key["name"].tolist()
+        xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
+        size = FONT["model"] * view.scale
+        cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
+                     tuple(view.fig.canvas.get_width_height()), view.wide)
+        placed = self.cache.get(cache_key)
+        if placed is None:
+            texts = [view.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
+            # Iterations, not seconds, bound the search: the same picture on every machine.
+            adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=view.ax,
+                        expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=150)
+            placed = self.cache[cache_key] = self._keep_clear(texts)
+            for text in texts:
+                text.remove()
+        shown = key[key["name"].isin(set(readout.plotted["name"]) & set(placed))]
+        segments = []
+        for name, x0, y0 in zip(shown["name"], shown["compute_params"], shown["tokens"], strict=True):
+            x, y, ha, va = placed[name]
+            self.labels.append(view.ax.text(x, y, name, fontsize=size, color="#222222", zorder=7, clip_on=True,
+                                            ha=ha, va=va))
+            segments.append([(x0, y0), (x, y)])
+        if segments:
+            leaders = LineCollection(segments, colors="#999999", linewidths=0.6, zorder=3.5)
+            self.labels.append(view.ax.add_collection(leaders, autolim=False))
+
+    def _keep_clear(self, texts: list[Text]) -> dict[str, tuple[float, float, str, str]]:
+        """Where adjustText left each label, moved inside the axes; a label still overlapping one of
+        higher priority (earlier in :data:`KEY_MODELS`) is left out (hovering still names it)."""
+        view = self.view
+        renderer = view.fig.canvas.get_renderer()
+        frame = view.ax.get_window_extent(renderer)
+        to_data = view.ax.transData.inverted()
+        order = sorted(texts, key=lambda t: KEY_MODELS.index(t.get_text()))
+        kept, boxes = {}, []
+        for text in order:
+            box = text.get_window_extent(renderer)
+            dx = max(0.0, frame.x0 + 2 - box.x0) - max(0.0, box.x1 - (frame.x1 - 2))
+            dy = max(0.0, frame.y0 + 2 - box.y0) - max(0.0, box.y1 - (frame.y1 - 2))
+            if dx or dy:
+                px, py = view.ax.transData.transform(text.get_position())
+                text.set_position(to_data.transform((px + dx, py + dy)))
+                box = text.get_window_extent(renderer)
+            if any(box.overlaps(other) for other in boxes):
+                continue
+            boxes.append(box)
+            # adjustText centres the texts it moves: keep the alignment with the position.
+            kept[text.get_text()] = (*text.get_position(), text.get_ha(), text.get_va())
+        return kept
+
+
+class BudgetLayer(Layer):
+    """The budget: its iso-FLOP line on the plane (bent when the count is not 6ND) and its line on the loss panel."""
+
+    name = "budget"
+    animated = True
+    ignores = frozenset({"laws", "band"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.iso_flop = view.ax.plot([], [], color="#333333", lw=1.4, ls=(0, (5, 3)), zorder=2)[0]
+        self.budget_line = view.ax_loss.axvline(1e20, color="#333333", lw=1.4, ls=(0, (5, 3)))
+
+    def artists(self):
+        return [self.iso_flop, self.budget_line]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        C = readout.budget.flops
+        flops = s.law(s.surface).flop_model
+        if flops.linear:
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_LIM))  # straight on log-log axes: two points
+        else:  # counts with embeddings or attention bend the line: trace it
+            self.iso_flop.set_data(*frontier.iso_flop_line(C, N_GRID, flops))
+        self.budget_line.set_xdata([C, C])
+        self.iso_flop.set_visible(True)
+        self.budget_line.set_visible(True)
+
+    def legend(self, readout):
+        return [Line2D([], [], color="#333333", ls=(0, (5, 3)), label="iso-FLOP line of the budget")]
+
+
+#: The figure's layers, in legend order.
+LAYERS_IN_ORDER: tuple[type[Layer], ...] = (
+    FrontiersLayer, ModelsLayer, ShadingLayer, BudgetLayer, ContoursLayer, OptimaLayer, InferenceAwareLayer,
+    DataConstrainedLayer, FlatBandLayer, LabelsLayer,
+)
+#: The keys ``Scenario.hide`` accepts: the layers' names.
+HIDE_KEYS: tuple[str, ...] = tuple(dict.fromkeys(layer.name for layer in LAYERS_IN_ORDER))
