@@ -27,6 +27,7 @@ NON_DEFAULT = {
     "architecture": "moe", "hardware": "A100", "mfu": 0.55, "price": 3.5, "model": "Gopher",
     "inference_tokens": 1e13, "unique_tokens": 1e11, "target_loss": 2.0, "param_count": "non-embedding",
     "flop_model": "chinchilla", "flatness": 0.015, "hide": ("contours", "labels"), "present": True,
+    "teacher": "Llama 3 70B", "accounting": "teacher-inference", "size_ratio": 20.0, "hyperparameters": True,
 }
 FIELDS = [f for f in dataclasses.fields(Scenario) if f.init]
 

@@ -280,11 +280,11 @@ def test_every_field_is_declared_with_a_unique_key_a_doc_and_a_valid_default():
 
 
 def test_view_preferences_are_declared_and_carried_by_a_step():
-    page = Scenario(present=True, hide=("labels",), hyperparameters=True)
+    page = Scenario(present=True, hide=("labels",))
     step = Scenario(budget=1e22)
-    assert page.view_preferences() == {"hide": ("labels",), "present": True, "hyperparameters": True}
+    assert page.view_preferences() == {"hide": ("labels",), "present": True}
     assert step.with_view_of(page, ("present",)) == Scenario(budget=1e22, present=True)
-    assert step.with_view_of(page) == Scenario(budget=1e22, present=True, hide=("labels",), hyperparameters=True)
+    assert step.with_view_of(page) == Scenario(budget=1e22, present=True, hide=("labels",))
     with pytest.raises(ScenarioError, match="^budget:"):
         step.with_view_of(page, ("budget",))
 

@@ -219,6 +219,16 @@ class Accounting(StrEnum):
         }[self]
 
     @property
+    def short_label(self) -> str:
+        """A few words, for a legend."""
+        return {
+            Accounting.BEST_CASE: "teacher free",
+            Accounting.TEACHER_INFERENCE: "logits paid",
+            Accounting.TEACHER_PRETRAINING: "teacher trained",
+            Accounting.TEACHER_PRETRAINING_AND_INFERENCE: "all teacher costs",
+        }[self]
+
+    @property
     def needs_teacher_size(self) -> bool:
         """True when Eq. 9 needs the teacher's parameters (and, for pre-training, its tokens)."""
         return bool(self.logits or self.pretraining)

@@ -49,7 +49,7 @@ YEARS_RANGE = (1900, 2100)
 #: Test-time exchange: the catalog's models span about four orders of magnitude in size.
 SIZE_RATIO_MAX = 1e4
 #: Layers of the N-D plot that a lecture step (or the user) can hide.
-LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
+LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget", "error", "distillation")
 
 
 class ScenarioError(ValueError):
@@ -244,8 +244,8 @@ class Scenario:
                                  "times the optimum's size (Snell et al. 2024 §7)", example="14", low=1.0,
                                  high=SIZE_RATIO_MAX, range_note="the catalog spans about four orders of "
                                  "magnitude in size")
-    hyperparameters: bool = _declare(False, "hyper", "flag", "show the learning rate and batch at each optimum "
-                                     "(Step Law; DeepSeek LLM)", example="1", view=True)
+    hyperparameters: bool = _declare(False, "hyper", "flag", "give the learning rate and batch at each optimum "
+                                     "(Step Law; DeepSeek LLM)", example="1")
     hide: tuple[str, ...] = _declare((), "hide", "keys", "plot layers hidden", example="contours,labels",
                                      options=LAYERS, ordered=False, view=True)
     present: bool = _declare(False, "present", "flag", "presentation mode: large type, controls folded",

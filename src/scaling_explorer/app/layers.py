@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from adjustText import adjust_text
 from matplotlib.collections import LineCollection
+from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from .. import frontier
 from ..catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
+from ..counting import dense_non_embedding
+from ..distill import Accounting, distillation_region, teacher_from_spec
+from ..downstream import has_downstream
 from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
 from ..wrappers import band_edge_at_demand
@@ -572,10 +576,135 @@ class BudgetLayer(Layer):
         return [Line2D([], [], color="#333333", ls=(0, (5, 3)), label="iso-FLOP line of the budget")]
 
 
+# -- beyond the pre-training budget (issues 21 and 23) ----------------------------------------------------
+ERROR_LEVELS = np.round(np.arange(0.30, 0.751, 0.05), 2)  # average top-1 error, every 5 points
+ERROR_COLOR = "#7b3294"
+ERROR_LABEL = "average top-1 error, 17 tasks\n(Gadre et al. 2024; C4-eval loss)"
+
+
+class PredictedErrorLayer(Layer):
+    """Iso-error lines of the surface law: its loss mapped to Gadre et al.'s 17-task average top-1 error.
+
+    Drawn only when the surface law has a downstream map (a Gadre et al. 2024 law): their error law
+    takes C4-eval loss with their tokenizer, which no other law predicts. Each line is the surface's
+    iso-loss curve at the loss the error law maps to that error
+    (:meth:`~scaling_explorer.downstream.ErrorLaw.loss_for_error`).
+    """
+
+    name = "error"
+    ignores = frozenset({"budget", "laws", "band"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        ax = view.ax
+        self.lines = [ax.plot([], [], color=ERROR_COLOR, lw=1.1, ls="-.", zorder=1.5)[0] for _ in ERROR_LEVELS]
+        self.texts = [ax.text(1, 1, "", color=ERROR_COLOR, ha="right", va="bottom", clip_on=True, zorder=1.5)
+                      for _ in ERROR_LEVELS]
+
+    def artists(self):
+        return [*self.lines, *self.texts]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        surface = s.law(s.surface)
+        shown = has_downstream(surface)
+        size = FONT["contour"] * self.view.scale
+        for level, line, text in zip(ERROR_LEVELS, self.lines, self.texts, strict=True):
+            line.set_visible(shown)
+            text.set_visible(shown)
+            if not shown:
+                continue
+            D = surface.tokens_for_loss(N_GRID, surface.error_law("17").loss_for_error(level))
+            line.set_data(N_GRID, D)
+            inside = np.flatnonzero(np.isfinite(D) & (D >= D_LIM[0]) & (D <= D_LIM[1]))
+            text.set_fontsize(size)
+            if inside.size:  # at the right-hand end, where the lines run flat and apart
+                i = inside[-1]
+                text.set_position((N_GRID[i] / 1.15, D[i] * 1.08))
+                text.set_text(f"{level:.2f}")
+            else:
+                text.set_text("")
+
+    def legend(self, readout):
+        s = readout.scenario
+        if not has_downstream(s.law(s.surface)):
+            return []
+        return [Line2D([], [], color=ERROR_COLOR, lw=1.1, ls="-.", label=ERROR_LABEL)]
+
+
+REGION_COLOR = "#c2378a"  # apart from the status colours and the shading
+# Cell edges of the distillation region: fine enough that its edge reads as a curve at full width.
+REGION_N = np.geomspace(*N_LIM, 241)
+REGION_D = np.geomspace(*D_LIM, 181)
+
+
+class DistillationRegionLayer(Layer):
+    """Where distilling from the scenario's teacher beats training the student directly on the same FLOPs.
+
+    Each point of the N-D plane is a student (N in the surface law's count, converted to the dense
+    non-embedding N Busbridge et al. 2025 count); the region is where
+    :func:`~scaling_explorer.distill.distillation_region` holds for the teacher and accounting.
+    Not animated: it does not depend on the budget.
+    """
+
+    name = "distillation"
+    ignores = frozenset({"budget", "laws", "band", "edits", "flop_model"}) | (
+        EXTRAS - {"teacher", "accounting"} | MONEY | FILTERS)
+
+    def __init__(self, view):
+        super().__init__(view)
+        N, D = np.sqrt(REGION_N[:-1] * REGION_N[1:]), np.sqrt(REGION_D[:-1] * REGION_D[1:])
+        self.students = np.meshgrid(N, D)
+        self.mesh = view.ax.pcolormesh(REGION_N, REGION_D, np.ma.masked_all(self.students[0].shape),
+                                       cmap=ListedColormap([REGION_COLOR]), vmin=0, vmax=1, alpha=0.18,
+                                       shading="flat", zorder=0.8, linewidth=0, rasterized=True)
+
+        self.edge = None  # the region's outline, a contour set made again when the region changes
+
+    def artists(self):
+        return [self.mesh] + ([] if self.edge is None else [self.edge])
+
+    def _setting(self, s):
+        """(teacher, accounting, students' non-embedding N) when the scenario asks for the region, else None."""
+        if not s.teacher:
+            return None
+        teacher, setting = teacher_from_spec(s.teacher), Accounting(s.accounting)
+        if setting.needs_teacher_size and teacher.params is None:
+            return None  # the numbers table says why
+        try:
+            N = dense_non_embedding(self.students[0], s.law(s.surface).params_meaning)
+        except ValueError:  # an active-per-token count: no dense student
+            return None
+        return teacher, setting, N
+
+    def update(self, readout, changed):
+        setting = self._setting(readout.scenario)
+        self.mesh.set_visible(setting is not None)
+        if self.edge is not None:
+            self.edge.remove()
+            self.edge = None
+        if setting is not None:
+            teacher, accounting, N = setting
+            region = distillation_region(N, self.students[1], teacher, accounting)
+            self.mesh.set_array(np.ma.masked_where(~region, np.ones(region.shape)))
+            if region.any() and not region.all():
+                self.edge = self.view.ax.contour(*self.students, region.astype(float), levels=[0.5],
+                                                 colors=REGION_COLOR, linewidths=1.2, zorder=0.9)
+
+    def legend(self, readout):
+        setting = self._setting(readout.scenario)
+        if setting is None:
+            return []
+        _, accounting, _ = setting
+        return [Patch(facecolor=REGION_COLOR, alpha=0.35, edgecolor=REGION_COLOR,
+                      label=f"distilling from {readout.scenario.teacher} wins\n"
+                            f"({accounting.short_label}; Busbridge et al. 2025)")]
+
+
 #: The figure's layers, in legend order.
 LAYERS_IN_ORDER: tuple[type[Layer], ...] = (
-    FrontiersLayer, ModelsLayer, ShadingLayer, BudgetLayer, ContoursLayer, OptimaLayer, InferenceAwareLayer,
-    DataConstrainedLayer, FlatBandLayer, LabelsLayer,
+    FrontiersLayer, ModelsLayer, ShadingLayer, DistillationRegionLayer, BudgetLayer, ContoursLayer,
+    PredictedErrorLayer, OptimaLayer, InferenceAwareLayer, DataConstrainedLayer, FlatBandLayer, LabelsLayer,
 )
 #: The keys ``Scenario.hide`` accepts: the layers' names.
 HIDE_KEYS: tuple[str, ...] = tuple(dict.fromkeys(layer.name for layer in LAYERS_IN_ORDER))
