@@ -498,8 +498,9 @@ class LabelsLayer(Layer):
         names = key["name"].tolist()
         xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
         size = FONT["model"] * view.scale
+        # The axes' place too: a legend that grows a row (a two-line entry) shrinks them at the same figure size.
         cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
-                     tuple(view.fig.canvas.get_width_height()), view.wide)
+                     tuple(view.fig.canvas.get_width_height()), view.wide, tuple(view.ax.get_position().bounds))
         placed = self.cache.get(cache_key)
         if placed is None:
             texts = [view.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
