@@ -45,21 +45,23 @@ def test_the_error_layer_is_drawn_only_under_a_law_with_a_downstream_map():
 def test_the_distillation_region_follows_the_teacher_and_the_accounting():
     app = Explorer(raise_errors=True)
     layer = app.plots.layer_of("distillation")
-    assert not layer.mesh.get_visible() and not any("distilling" in t for t in labels(app))
+    assert layer.region is None and not layer.artists() and not any("distilling" in t for t in labels(app))
     app.state.update(teacher="7.75e9:1.55e11")
-    assert layer.mesh.get_visible()
+    assert all(a.get_visible() for a in layer.artists()) and len(layer.artists()) == 2
     assert "distilling from 7.75e9:1.55e11 wins\n(teacher free; Busbridge et al. 2025)" in labels(app)
     # The 1B (non-embedding) student on 20B tokens gains about 0.097 nats: inside. On the plane N is the
     # surface law's count (total parameters for Epoch's refit).
     N_total = 1e9 + 47491 * 1e9 ** (1 / 3)
-    shown = ~np.ma.getmaskarray(layer.mesh.get_array()).reshape(layer.students[0].shape)
+    shown = layer.region
     i = np.searchsorted(layer.students[1][:, 0], 20e9)
     j = np.searchsorted(layer.students[0][0], N_total)
     assert shown[i, j] and 0 < shown.mean() < 1
-    app.state.update(accounting="teacher-pretraining-and-inference")  # the teacher's 6.5e21 FLOPs count
-    assert np.sum(~np.ma.getmaskarray(layer.mesh.get_array())) < shown.sum()
+    app.state.update(hide=("distillation",))
+    assert not any(a.get_visible() for a in layer.artists())
+    app.state.update(hide=(), accounting="teacher-pretraining-and-inference")  # the teacher's 6.5e21 FLOPs count
+    assert layer.region.sum() < shown.sum()
     app.state.update(teacher="2.0036")  # a bare loss: its costs cannot be counted (the table says why)
-    assert not layer.mesh.get_visible() and not any("distilling" in t for t in labels(app))
+    assert not layer.artists() and not any("distilling" in t for t in labels(app))
     assert "counts the teacher&#x27;s FLOPs" in app.numbers.widget.value
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from adjustText import adjust_text
 from matplotlib.collections import LineCollection
-from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
@@ -580,6 +579,7 @@ class BudgetLayer(Layer):
 # -- beyond the pre-training budget (issues 21 and 23) ----------------------------------------------------
 ERROR_LEVELS = np.round(np.arange(0.30, 0.751, 0.05), 2)  # average top-1 error, every 5 points
 ERROR_COLOR = "#7b3294"
+ERROR_DASH = (0, (5, 2, 1, 2, 1, 2))  # dash-dot-dot: no law's frontier uses it (style.LAW_STYLES)
 ERROR_LABEL = "average top-1 error, 17 tasks\n(Gadre et al. 2024; C4-eval loss)"
 
 
@@ -598,7 +598,7 @@ class PredictedErrorLayer(Layer):
     def __init__(self, view):
         super().__init__(view)
         ax = view.ax
-        self.lines = [ax.plot([], [], color=ERROR_COLOR, lw=1.1, ls="-.", zorder=1.5)[0] for _ in ERROR_LEVELS]
+        self.lines = [ax.plot([], [], color=ERROR_COLOR, lw=1.1, ls=ERROR_DASH, zorder=1.5)[0] for _ in ERROR_LEVELS]
         self.texts = [ax.text(1, 1, "", color=ERROR_COLOR, ha="right", va="bottom", clip_on=True, zorder=1.5)
                       for _ in ERROR_LEVELS]
 
@@ -630,22 +630,28 @@ class PredictedErrorLayer(Layer):
         s = readout.scenario
         if not has_downstream(s.law(s.surface)):
             return []
-        return [Line2D([], [], color=ERROR_COLOR, lw=1.1, ls="-.", label=ERROR_LABEL)]
+        return [Line2D([], [], color=ERROR_COLOR, lw=1.1, ls=ERROR_DASH, label=ERROR_LABEL)]
 
 
-REGION_COLOR = "#c2378a"  # apart from the status colours and the shading
-# Cell edges of the distillation region: fine enough that its edge reads as a curve at full width.
-REGION_N = np.geomspace(*N_LIM, 241)
-REGION_D = np.geomspace(*D_LIM, 181)
+REGION_COLOR = "#666666"  # a grey hatch: apart from every law's colour, the status colours and the shading
+# The students of the distillation region: fine enough that its edge reads as a curve at full width.
+REGION_N = np.geomspace(*N_LIM, 240)
+REGION_D = np.geomspace(*D_LIM, 180)
 
 
 class DistillationRegionLayer(Layer):
     """Where distilling from the scenario's teacher beats training the student directly on the same FLOPs.
 
     Each point of the N-D plane is a student (N in the surface law's count, converted to the dense
-    non-embedding N Busbridge et al. 2025 count); the region is where
+    non-embedding N Busbridge et al. 2025 count); the region, hatched and outlined, is where
     :func:`~scaling_explorer.distill.distillation_region` holds for the teacher and accounting.
-    Not animated: it does not depend on the budget.
+    Not animated: it does not depend on the budget. Its two contour sets are made again when the
+    teacher, the accounting or the surface law's count changes.
+
+    Attributes
+    ----------
+    region : numpy.ndarray of bool or None
+        Where distilling wins, over ``students`` (N, D meshgrids); None when the scenario asks for no region.
     """
 
     name = "distillation"
@@ -654,16 +660,12 @@ class DistillationRegionLayer(Layer):
 
     def __init__(self, view):
         super().__init__(view)
-        N, D = np.sqrt(REGION_N[:-1] * REGION_N[1:]), np.sqrt(REGION_D[:-1] * REGION_D[1:])
-        self.students = np.meshgrid(N, D)
-        self.mesh = view.ax.pcolormesh(REGION_N, REGION_D, np.ma.masked_all(self.students[0].shape),
-                                       cmap=ListedColormap([REGION_COLOR]), vmin=0, vmax=1, alpha=0.18,
-                                       shading="flat", zorder=0.8, linewidth=0, rasterized=True)
-
-        self.edge = None  # the region's outline, a contour set made again when the region changes
+        self.students = np.meshgrid(REGION_N, REGION_D)
+        self.region = None
+        self.fill = self.edge = None
 
     def artists(self):
-        return [self.mesh] + ([] if self.edge is None else [self.edge])
+        return [a for a in (self.fill, self.edge) if a is not None]
 
     def _setting(self, s):
         """(teacher, accounting, students' non-embedding N) when the scenario asks for the region, else None."""
@@ -679,25 +681,29 @@ class DistillationRegionLayer(Layer):
         return teacher, setting, N
 
     def update(self, readout, changed):
+        for artist in self.artists():
+            artist.remove()
+        self.fill = self.edge = self.region = None
         setting = self._setting(readout.scenario)
-        self.mesh.set_visible(setting is not None)
-        if self.edge is not None:
-            self.edge.remove()
-            self.edge = None
-        if setting is not None:
-            teacher, accounting, N = setting
-            region = distillation_region(N, self.students[1], teacher, accounting)
-            self.mesh.set_array(np.ma.masked_where(~region, np.ones(region.shape)))
-            if region.any() and not region.all():
-                self.edge = self.view.ax.contour(*self.students, region.astype(float), levels=[0.5],
-                                                 colors=REGION_COLOR, linewidths=1.2, zorder=0.9)
+        if setting is None:
+            return
+        teacher, accounting, N = setting
+        self.region = distillation_region(N, self.students[1], teacher, accounting)
+        if not self.region.any():
+            return
+        ax, z = self.view.ax, self.region.astype(float)
+        self.fill = ax.contourf(*self.students, z, levels=[0.5, 1.5], colors="none", hatches=["/"], zorder=0.8)
+        self.fill.set_edgecolor(REGION_COLOR)  # the hatch's colour
+        self.fill.set_linewidth(0)
+        if not self.region.all():
+            self.edge = ax.contour(*self.students, z, levels=[0.5], colors=REGION_COLOR, linewidths=1.3, zorder=0.9)
 
     def legend(self, readout):
         setting = self._setting(readout.scenario)
         if setting is None:
             return []
         _, accounting, _ = setting
-        return [Patch(facecolor=REGION_COLOR, alpha=0.35, edgecolor=REGION_COLOR,
+        return [Patch(facecolor="none", edgecolor=REGION_COLOR, hatch="/",
                       label=f"distilling from {readout.scenario.teacher} wins\n"
                             f"({accounting.short_label}; Busbridge et al. 2025)")]
 
