@@ -223,8 +223,8 @@ def test_show_json_validates_with_every_new_extra_and_the_csv_and_table_carry_th
     frame = pd.read_csv(io.StringIO(readout.to_csv()))
     assert frame.loc[0, "test_time_size_ratio"] == 20.0 and "distillation_student_loss" in frame
     columns = dict(numbers_table(readout)[0])
-    assert columns["downstream_error_17"] == ("predicted benchmark error (Gadre et al. 2024): error 17 "
-                                              "(fraction, 17 tasks)")
+    assert columns["downstream_error_17"] == ("predicted average top-1 error over 17 and 46 tasks "
+                                              "(Gadre et al. 2024): error 17 (fraction)")
     text = run(*args).stdout
     assert text.count("note on test-time compute") == 1 and "distilled from the teacher" in text
 

@@ -89,7 +89,7 @@ def test_numbers_table_shows_each_extra_and_its_note_once():
                                                         teacher="Llama 3 70B", inference_tokens=1e13,
                                                         hyperparameters=True))
     html = app.numbers.widget.value
-    for label in ("predicted benchmark error (Gadre et al. 2024)", "distilled from the teacher",
+    for label in ("predicted average top-1 error over 17 and 46 tasks", "distilled from the teacher",
                   "test-time compute against an M-times larger model", "hyperparameters:"):
         assert label in html
     assert html.count(TRUST_NOTE[:40]) == 1  # the trust note once, beside the downstream numbers

@@ -69,10 +69,10 @@ def _downstream(law, s: Scenario, row: LawRow) -> dict:
 
 
 register_extra(
-    "downstream", label="predicted benchmark error (Gadre et al. 2024)",
+    "downstream", label="predicted average top-1 error over 17 and 46 tasks (Gadre et al. 2024)",
     applies=lambda s: any(_has_map(s.law(k)) for k in s.laws), compute=_downstream,
     values=("loss", "error_17", "error_46", "extrapolated"),
-    units={"loss": "nats/token, C4 eval", "error_17": "fraction, 17 tasks", "error_46": "fraction, 46 tasks"},
+    units={"loss": "nats/token, C4 eval", "error_17": "fraction", "error_46": "fraction"},
     doc="under a Gadre et al. 2024 law: C4-eval loss at the optimum and the average top-1 error over their 17 and "
         "46 tasks (arXiv:2403.08540, eq. 4 and 5)",
     note=TRUST_NOTE,

@@ -36,7 +36,7 @@ def _fmt_value(value, unit: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        text = fmt_count(value) if unit in ("parameters", "non-embedding parameters", "tokens") else f"{value:.3g}"
+        text = fmt_count(value) if unit in ("parameters", "non-embedding parameters", "tokens") else f"{value:.4g}"
         return f"<b>{text}</b>" + (f" {html.escape(unit)}" if unit and unit not in ("parameters", "tokens") else "")
     return html.escape(str(value))
 
