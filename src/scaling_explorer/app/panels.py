@@ -249,8 +249,10 @@ class BeyondPanel(Panel):
                                   description="Distil from", placeholder="a model, NT:DT or a loss (empty: none)",
                                   layout=FULL, style=STYLE)
         binder.bind("teacher", self.teacher, from_widget=str.strip, message=self.distill_message)
-        self.accounting = w.Dropdown(options=[(a.label, a.value) for a in Accounting], description="Teacher costs",
-                                     layout=FULL, style=STYLE)
+        self.accounting = w.Dropdown(options=[(f"{a.value.replace('-', ' ')} ({a.short_label})", a.value)
+                                              for a in Accounting], description="Teacher costs", layout=FULL,
+                                     style=STYLE, tooltip="which teacher costs the FLOPs count (Busbridge et al. "
+                                                          "2025, Table 2)")
         binder.bind("accounting", self.accounting, message=self.distill_message)
         self.size_ratio = w.FloatText(description="Against a model M× larger, M =", layout=FULL, style=STYLE,
                                       tooltip="with demand: test-time compute instead of a bigger model "

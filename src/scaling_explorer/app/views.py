@@ -257,7 +257,8 @@ class ModelCardView:
         if card.benchmarks is not None:  # observed, not predicted: Ruan et al. 2024's evaluation
             scores = card.benchmarks.labelled()
             lines.append("<div>Observed benchmark scores:</div><table class='se-table'><thead><tr>"
-                         + "".join(f"<th>{html.escape(k)}</th>" for k in scores) + "</tr></thead><tbody><tr>"
+                         + "".join(f"<th>{html.escape(k).replace('-', '&#8209;')}</th>" for k in scores)
+                         + "</tr></thead><tbody><tr>"
                          + "".join(f"<td>{v:.1%}</td>" for v in scores.values()) + "</tr></tbody></table>"
                          f"<div class='se-note'>As evaluated by {html.escape(card.benchmarks.source)} "
                          f"(model {html.escape(card.benchmarks.model_id)}).</div>")
