@@ -28,6 +28,7 @@ NON_DEFAULT = {
     "inference_tokens": 1e13, "unique_tokens": 1e11, "target_loss": 2.0, "param_count": "non-embedding",
     "flop_model": "chinchilla", "flatness": 0.015, "hide": ("contours", "labels"), "present": True,
     "mine": (7e9, 2e12),
+    "teacher": "Llama 3 70B", "accounting": "teacher-inference", "size_ratio": 20.0, "hyperparameters": True,
 }
 FIELDS = [f for f in dataclasses.fields(Scenario) if f.init]
 

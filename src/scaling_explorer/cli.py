@@ -205,7 +205,8 @@ def print_readout(readout, *, heading: str | None = None) -> None:
     """Print a Readout as text, the same flattened record as the JSON.
 
     The budget with its FLOP model, one line per law (its answer), then per law the compute-optimal
-    allocation when the answer is another, every extra, the reasons and the warnings.
+    allocation when the answer is another, every extra, the reasons and the warnings; last, each
+    extra's note once (:attr:`~scaling_explorer.readout.Readout.notes`).
     """
     from .readout import EXTRAS, OPTIMUM_UNITS, row_record
 
@@ -238,6 +239,8 @@ def print_readout(readout, *, heading: str | None = None) -> None:
             print(f"{rec['key']} ({OPTIMUM_UNITS['params']} counted as {rec['params_meaning']}):")
             for line in lines:
                 print(f"  {line}")
+    for name, note in readout.notes.items():  # once, beside the numbers it qualifies
+        print(f"note on {EXTRAS[name].label}: {note}")
 
 
 def _emit(readout, args, heading: str | None = None) -> None:

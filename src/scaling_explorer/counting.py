@@ -216,6 +216,20 @@ def convert_params(N, source, target, shape: ShapeFamily = CHINCHILLA_SHAPES):
     return shape.to_total(N) if source is ParamCount.NON_EMBEDDING else shape.to_non_embedding(N)
 
 
+def dense_non_embedding(N, source, shape: ShapeFamily = CHINCHILLA_SHAPES):
+    """``N`` counted as ``source`` as the non-embedding count of a dense model, for laws fitted on those.
+
+    Step Law (Li et al. 2025) and Busbridge et al.'s distillation laws count non-embedding
+    parameters of dense models: a total count is converted along ``shape`` (Pearce & Song's fit by
+    default); an active-per-token count (a mixture of experts) raises ``ValueError``, since no
+    dense model corresponds to it.
+    """
+    if ParamCount(source) is ParamCount.ACTIVE:
+        raise ValueError("N counts the parameters active per token (a mixture of experts); these laws were fitted "
+                         "on dense models")
+    return convert_params(N, source, ParamCount.NON_EMBEDDING, shape)
+
+
 # ---------------------------------------------------------------------------------------------
 # The catalog's reported FLOPs against each count
 # ---------------------------------------------------------------------------------------------

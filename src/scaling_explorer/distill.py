@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -218,6 +219,16 @@ class Accounting(StrEnum):
         }[self]
 
     @property
+    def short_label(self) -> str:
+        """A few words, for a legend."""
+        return {
+            Accounting.BEST_CASE: "teacher free",
+            Accounting.TEACHER_INFERENCE: "logits paid",
+            Accounting.TEACHER_PRETRAINING: "teacher trained",
+            Accounting.TEACHER_PRETRAINING_AND_INFERENCE: "all teacher costs",
+        }[self]
+
+    @property
     def needs_teacher_size(self) -> bool:
         """True when Eq. 9 needs the teacher's parameters (and, for pre-training, its tokens)."""
         return bool(self.logits or self.pretraining)
@@ -351,6 +362,75 @@ class Teacher:
         return cls.from_law(float(N.iloc[0]), float(tokens), law, name=model)
 
 
+#: A teacher's loss must lie above the supervised law's irreducible loss E and at or below uniform
+#: guessing over their 32,168-token vocabulary, ln(32168) = 10.38 nats.
+TEACHER_LOSS_RANGE = (BUSBRIDGE2025.E, math.log(BUSBRIDGE_VOCAB))
+
+
+def catalog_teachers(models=None) -> tuple[str, ...]:
+    """Names of the catalog models that can be a teacher: a published size and training tokens, sorted.
+
+    ``models`` defaults to the shipped catalog (read once per process).
+    """
+    if models is None:
+        return _shipped_teachers()
+    from .catalog import compute_params
+
+    N, _basis = compute_params(models, BUSBRIDGE2025)
+    usable = np.isfinite(N.to_numpy(float)) & np.isfinite(models["tokens"].to_numpy(float))
+    return tuple(sorted(models.loc[usable, "name"]))
+
+
+@lru_cache(maxsize=1)
+def _shipped_teachers() -> tuple[str, ...]:
+    from .catalog import load_models
+
+    return catalog_teachers(load_models())
+
+
+def teacher_from_spec(spec: str, models=None) -> Teacher:
+    """A :class:`Teacher` from text: a catalog model's name, ``NT:DT`` or a loss.
+
+    ``NT:DT`` is a point of their supervised law (N_T non-embedding parameters on D_T tokens, e.g.
+    ``7.75e9:1.55e11``); a bare number is L_T in their C4 nats, which must lie in
+    :data:`TEACHER_LOSS_RANGE` (such a teacher has no size, so only the best-case accounting can
+    count it). ``ValueError`` says which form was expected. Cached for the shipped catalog.
+    """
+    if models is None and isinstance(spec, str):
+        return _shipped_teacher(spec)
+    return _teacher_from_spec(spec, models)
+
+
+@lru_cache(maxsize=64)
+def _shipped_teacher(spec: str) -> Teacher:  # a page step or a row asks again for the same teacher
+    return _teacher_from_spec(spec, None)
+
+
+def _teacher_from_spec(spec, models) -> Teacher:
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"teacher must be a catalog model, NT:DT or a loss, got {spec!r}")
+    if spec in catalog_teachers(models):
+        return Teacher.from_catalog(spec, models)
+    if ":" in spec:
+        nt, _, dt = spec.partition(":")
+        try:
+            N, D = float(nt), float(dt)
+        except ValueError:
+            raise ValueError(f"teacher {spec!r} is neither a catalog model with a published size and tokens nor "
+                             "NT:DT (non-embedding parameters:tokens, e.g. 7.75e9:1.55e11)") from None
+        return Teacher.from_law(N, D)
+    try:
+        loss = float(spec)
+    except ValueError:
+        raise ValueError(f"teacher {spec!r} is not a catalog model with a published size and tokens; give one, "
+                         "NT:DT (e.g. 7.75e9:1.55e11) or a loss (e.g. 2.0)") from None
+    low, high = TEACHER_LOSS_RANGE
+    if not (math.isfinite(loss) and low < loss <= high):
+        raise ValueError(f"teacher loss {loss:g} must lie above their irreducible loss E = {low:g} and at or below "
+                         f"ln({BUSBRIDGE_VOCAB}) = {high:.2f} nats (uniform guessing over their vocabulary)")
+    return Teacher(loss, name=f"loss {loss:g}")
+
+
 @dataclass(frozen=True)
 class Distillation:
     """One student distilled from one teacher, and the same student trained directly.
@@ -437,7 +517,8 @@ def distillation_region(student_params, student_tokens, teacher: Teacher,
 
 
 __all__ = [
-    "BUSBRIDGE2025", "BUSBRIDGE2025_STUDENT", "DISTILLATION_CAVEAT", "Accounting", "Distillation",
-    "GammaParametricLaw", "StudentLaw", "Teacher", "accounting", "distill", "distillation_advantage",
-    "distillation_flops", "distillation_region", "forward_flops_per_token",
+    "BUSBRIDGE2025", "BUSBRIDGE2025_STUDENT", "DISTILLATION_CAVEAT", "TEACHER_LOSS_RANGE", "Accounting",
+    "Distillation", "GammaParametricLaw", "StudentLaw", "Teacher", "accounting", "catalog_teachers", "distill",
+    "distillation_advantage", "distillation_flops", "distillation_region", "forward_flops_per_token",
+    "teacher_from_spec",
 ]

@@ -50,6 +50,7 @@ import pandas as pd
 from . import compute, laws, presets
 from .catalog import classify, classify_at_demand, load_models
 from .counting import ParamCount, non_embedding_counts
+from .downstream.observational import ModelScores, scores_of
 from .scenario import Scenario
 from .wrappers import DataConstrained, NotApplicable, break_even_inference_tokens, for_loss, lifetime_flops
 from .wrappers.inference import INFERENCE_FLOPS_PER_PARAM_TOKEN, optimum_for_loss
@@ -265,11 +266,16 @@ class ModelStatus:
 
 @dataclass(frozen=True)
 class ModelCard:
-    """The selected model: its catalog row, its status under each shown law, and the caveats on them."""
+    """The selected model: its catalog row, its status under each shown law, and the caveats on them.
+
+    ``benchmarks`` holds its observed scores with their source (Ruan et al. 2024), or None where
+    that table does not have the model.
+    """
 
     model: pd.Series
     statuses: tuple[ModelStatus, ...]
     caveats: tuple[str, ...]
+    benchmarks: ModelScores | None = None
 
 
 def law_label(scenario: Scenario, key: str) -> str:
@@ -427,6 +433,9 @@ class Extra:
         compute-optimal one is kept under ``compute_optimal``.
     doc : str
         One line for the docs.
+    note : str
+        What a reader must know beside its numbers (a caveat, how far to trust them): shown once
+        wherever they appear (:attr:`Readout.notes`, the JSON's ``notes``, the CLI's text).
     """
 
     name: str
@@ -437,6 +446,7 @@ class Extra:
     units: dict = dataclasses.field(default_factory=dict)
     answers: int = 0
     doc: str = ""
+    note: str = ""
 
 
 #: The registered extras, in registration (display) order.
@@ -445,7 +455,7 @@ EXTRAS: dict[str, Extra] = {}
 
 def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool], compute: Callable[..., dict],
                    values: tuple[str, ...], units: dict | None = None, answers: int = 0, doc: str = "",
-                   replace: bool = False) -> Extra:
+                   note: str = "", replace: bool = False) -> Extra:
     """Register a result every law's row carries when ``applies(scenario)``; returns its :class:`Extra`.
 
     Raises ``ValueError`` when ``name`` is taken (unless ``replace``) or clashes with a row column.
@@ -455,7 +465,7 @@ def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool]
     if name in ROW_COLUMNS or name in ("compute_optimal", "extras", "reasons", "warnings"):
         raise ValueError(f"extra {name!r} would shadow a row column")
     extra = Extra(name=name, label=label, applies=applies, compute=compute, values=tuple(values),
-                  units=dict(units or {}), answers=answers, doc=doc)
+                  units=dict(units or {}), answers=answers, doc=doc, note=note)
     EXTRAS[name] = extra
     return extra
 
@@ -704,7 +714,14 @@ class Readout:
                     break_even(s.law(key), row["compute_params"], row["tokens"])),
             ))
         model = self.all_models[self.all_models["name"] == s.model].iloc[0]
-        return ModelCard(model=model, statuses=tuple(statuses), caveats=tuple(model["caveats"]))
+        return ModelCard(model=model, statuses=tuple(statuses), caveats=tuple(model["caveats"]),
+                         benchmarks=scores_of(s.model))
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """{extra name: its note} for every extra with a note that some row carries, in display order."""
+        given = {name for r in self.rows for name in r.extras}
+        return {name: e.note for name, e in EXTRAS.items() if e.note and name in given}
 
     def row(self, key: str) -> LawRow:
         """The row of the shown law ``key``."""
@@ -723,7 +740,7 @@ class Readout:
         """
         s = self.scenario
         return {"schema": SCHEMA_ID, "scenario": s.to_query(), "flop_model": s.flop_model,
-                "budget": asdict(self.budget), "rows": [row_record(r) for r in self.rows]}
+                "budget": asdict(self.budget), "rows": [row_record(r) for r in self.rows], "notes": self.notes}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per shown law (the flattened :meth:`to_dict` rows), with the budget's conversions as columns.
@@ -820,3 +837,7 @@ def evaluate(scenario: Scenario) -> Readout:
     """Every number ``scenario`` shows: the budget's conversions and one row per shown law."""
     return Readout(scenario=scenario, budget=budget_readout(scenario),
                    rows=tuple(law_row(scenario, key) for key in scenario.laws))
+
+
+# The extras of the features beyond the pre-training budget register themselves (after the built-ins above).
+from . import extras as _extras  # noqa: E402, F401

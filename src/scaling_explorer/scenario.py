@@ -27,6 +27,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from . import compute, flops, laws, presets
+from .distill import TEACHER_LOSS_RANGE, Accounting
 
 DEFAULT_LAWS = ("kaplan2020", "hoffmann2022-approach1", "besiroglu2024")
 BUDGET_RANGE = (1e15, 1e30)  # FLOPs: a 10M-parameter toy to well past any model trained
@@ -45,8 +46,10 @@ PARAM_COUNTS = ("native", "total", "non-embedding")
 FLATNESS_RANGE = (1e-4, 0.5)  # relative loss tolerance of the near-optimal range
 ARCHITECTURES = ("all", "dense", "moe")
 YEARS_RANGE = (1900, 2100)
+#: Test-time exchange: the catalog's models span about four orders of magnitude in size.
+SIZE_RATIO_MAX = 1e4
 #: Layers of the N-D plot that a lecture step (or the user) can hide.
-LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget")
+LAYERS = ("contours", "shading", "frontiers", "optima", "models", "labels", "budget", "error", "distillation")
 
 
 class ScenarioError(ValueError):
@@ -102,6 +105,9 @@ class Choice:
         time, such as the registered laws).
     ordered : bool
         For ``keys``: the order is kept and a repeat refused (else sorted, repeats dropped).
+    parse : callable or None
+        For ``text``: accepts values beyond ``options`` (which then lists the named ones a control
+        offers): ``parse(value)`` raises ``ValueError`` saying why a value is refused.
     view : bool
         A view preference (how the page looks, not what it computes): carried from one scenario
         to the next by :meth:`Scenario.with_view_of`, so a lecture step never resets it.
@@ -120,6 +126,7 @@ class Choice:
     high_open: bool = False
     options: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     ordered: bool = True
+    parse: Callable[[str], object] | None = None
     view: bool = False
     range_note: str = ""
 
@@ -138,6 +145,8 @@ class Choice:
             high = f"{'below' if self.high_open else 'to'} {_short(self.high)}"
             each = "N:D, each " if self.kind == "point" else ""
             return f"{each}{low} {high}" + (" (empty: none)" if self.optional else "")
+        if self.parse is not None and self.range_note:  # forms beyond the options: the note names them
+            return self.range_note + (" (empty: none)" if self.optional else "")
         if self.kind in ("text", "keys"):
             options = self.options if not callable(self.options) else None
             if options is None:
@@ -159,6 +168,21 @@ def _law_keys() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _models() -> tuple[str, ...]:
     return tuple(sorted(_model_names()))
+
+
+def _teachers() -> tuple[str, ...]:
+    from .distill import catalog_teachers
+
+    return catalog_teachers()
+
+
+def _teacher(text: str):
+    from .distill import teacher_from_spec
+
+    try:
+        return teacher_from_spec(text)
+    except ValueError as exc:  # ScenarioError prefixes the key already
+        raise ValueError(str(exc).removeprefix("teacher ")) from None
 
 
 @dataclass(frozen=True)
@@ -216,6 +240,20 @@ class Scenario:
     flatness: float | None = _declare(None, "flat", "number", "near-optimal range within this relative loss "
                                       "tolerance (empty: none)", example="0.01", optional=True,
                                       low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
+    teacher: str = _declare("", "teacher", "text", "distil each optimum's model from this teacher (Busbridge et al. "
+                            "2025; empty: none)", example="7.75e9:1.55e11", optional=True, options=_teachers,
+                            parse=_teacher, range_note="a catalog model with a published size and tokens, "
+                            "NT:DT (non-embedding parameters:tokens) or a loss in their C4 nats, from "
+                            "{:g} (E, excluded) to {:.2f} (uniform guessing)".format(*TEACHER_LOSS_RANGE))
+    accounting: str = _declare("best-case", "accounting", "text", "which teacher costs the distillation FLOPs count "
+                               "(Busbridge et al. 2025, Table 2)", example="teacher-inference",
+                               options=tuple(a.value for a in Accounting))
+    size_ratio: float = _declare(14.0, "size-ratio", "number", "with demand: test-time compute against a model M "
+                                 "times the optimum's size (Snell et al. 2024 §7)", example="14", low=1.0,
+                                 high=SIZE_RATIO_MAX, range_note="the catalog spans about four orders of "
+                                 "magnitude in size")
+    hyperparameters: bool = _declare(False, "hyper", "flag", "give the learning rate and batch at each optimum "
+                                     "(Step Law; DeepSeek LLM)", example="1")
     hide: tuple[str, ...] = _declare((), "hide", "keys", "plot layers hidden", example="contours,labels",
                                      options=LAYERS, ordered=False, view=True)
     mine: tuple[float, float] | None = _declare(None, "mine", "point", "your own model as N:D, parameters and "
@@ -497,6 +535,12 @@ def _check(c: Choice, value):
         if value == "" and c.optional:
             return value
         options = c.choices()
+        if c.parse is not None and (options is None or value not in options):
+            try:
+                c.parse(value)
+            except ValueError as exc:
+                raise ScenarioError(key, str(exc)) from None
+            return value
         if options is not None and value not in options:
             if len(options) > 30:
                 raise ScenarioError(key, f"no {value!r} among the {len(options)} known"
@@ -648,7 +692,8 @@ def key_table() -> str:
     lines = ["| key | meaning | accepted | default | example |", "|---|---|---|---|---|"]
     for f in _FIELDS:
         c = f.metadata["choice"]
-        accepted = c.describe_range() + (f"; {c.range_note}" if c.range_note else "")
+        accepted = c.describe_range()
+        accepted += f"; {c.range_note}" if c.range_note and c.range_note not in accepted else ""
         default = _write(c, f.default) or "(empty)"
         view = " (view preference)" if c.view else ""
         lines.append(f"| `{c.key}` | {c.doc}{view} | {accepted} | `{default}` | `{c.key}={c.example}` |")

@@ -22,6 +22,9 @@ from matplotlib.text import Text
 
 from .. import frontier
 from ..catalog import NEAR_OPTIMAL, OVERTRAINED, UNDERTRAINED
+from ..counting import dense_non_embedding
+from ..distill import Accounting, distillation_region, teacher_from_spec
+from ..downstream import has_downstream
 from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
 from ..wrappers import band_edge_at_demand
@@ -494,8 +497,9 @@ class LabelsLayer(Layer):
         names = key["name"].tolist()
         xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
         size = FONT["model"] * view.scale
+        # The axes' place too: a legend that grows a row (a two-line entry) shrinks them at the same figure size.
         cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
-                     tuple(view.fig.canvas.get_width_height()), view.wide)
+                     tuple(view.fig.canvas.get_width_height()), view.wide, tuple(view.ax.get_position().bounds))
         placed = self.cache.get(cache_key)
         if placed is None:
             texts = [view.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
@@ -572,10 +576,142 @@ class BudgetLayer(Layer):
         return [Line2D([], [], color="#333333", ls=(0, (5, 3)), label="iso-FLOP line of the budget")]
 
 
+# -- beyond the pre-training budget (issues 21 and 23) ----------------------------------------------------
+ERROR_LEVELS = np.round(np.arange(0.30, 0.751, 0.05), 2)  # average top-1 error, every 5 points
+ERROR_COLOR = "#7b3294"
+ERROR_DASH = (0, (5, 2, 1, 2, 1, 2))  # dash-dot-dot: no law's frontier uses it (style.LAW_STYLES)
+ERROR_LABEL = "average top-1 error, 17 tasks\n(Gadre et al. 2024; C4-eval loss)"
+
+
+class PredictedErrorLayer(Layer):
+    """Iso-error lines of the surface law: its loss mapped to Gadre et al.'s 17-task average top-1 error.
+
+    Drawn only when the surface law has a downstream map (a Gadre et al. 2024 law): their error law
+    takes C4-eval loss with their tokenizer, which no other law predicts. Each line is the surface's
+    iso-loss curve at the loss the error law maps to that error
+    (:meth:`~scaling_explorer.downstream.ErrorLaw.loss_for_error`).
+    """
+
+    name = "error"
+    ignores = frozenset({"budget", "laws", "band"}) | EXTRAS | MONEY | FILTERS
+
+    def __init__(self, view):
+        super().__init__(view)
+        ax = view.ax
+        self.lines = [ax.plot([], [], color=ERROR_COLOR, lw=1.1, ls=ERROR_DASH, zorder=1.5)[0] for _ in ERROR_LEVELS]
+        self.texts = [ax.text(1, 1, "", color=ERROR_COLOR, ha="right", va="bottom", clip_on=True, zorder=1.5)
+                      for _ in ERROR_LEVELS]
+
+    def artists(self):
+        return [*self.lines, *self.texts]
+
+    def update(self, readout, changed):
+        s = readout.scenario
+        surface = s.law(s.surface)
+        shown = has_downstream(surface)
+        size = FONT["contour"] * self.view.scale
+        for level, line, text in zip(ERROR_LEVELS, self.lines, self.texts, strict=True):
+            line.set_visible(shown)
+            text.set_visible(shown)
+            if not shown:
+                continue
+            D = surface.tokens_for_loss(N_GRID, surface.error_law("17").loss_for_error(level))
+            line.set_data(N_GRID, D)
+            inside = np.flatnonzero(np.isfinite(D) & (D >= D_LIM[0]) & (D <= D_LIM[1]))
+            text.set_fontsize(size)
+            if inside.size:  # at the right-hand end, where the lines run flat and apart
+                i = inside[-1]
+                text.set_position((N_GRID[i] / 1.15, D[i] * 1.08))
+                text.set_text(f"{level:.2f}")
+            else:
+                text.set_text("")
+
+    def legend(self, readout):
+        s = readout.scenario
+        if not has_downstream(s.law(s.surface)):
+            return []
+        return [Line2D([], [], color=ERROR_COLOR, lw=1.1, ls=ERROR_DASH, label=ERROR_LABEL)]
+
+
+REGION_COLOR = "#666666"  # a grey hatch: apart from every law's colour, the status colours and the shading
+# The students of the distillation region: fine enough that its edge reads as a curve at full width.
+REGION_N = np.geomspace(*N_LIM, 240)
+REGION_D = np.geomspace(*D_LIM, 180)
+
+
+class DistillationRegionLayer(Layer):
+    """Where distilling from the scenario's teacher beats training the student directly on the same FLOPs.
+
+    Each point of the N-D plane is a student (N in the surface law's count, converted to the dense
+    non-embedding N Busbridge et al. 2025 count); the region, hatched and outlined, is where
+    :func:`~scaling_explorer.distill.distillation_region` holds for the teacher and accounting.
+    Not animated: it does not depend on the budget. Its two contour sets are made again when the
+    teacher, the accounting or the surface law's count changes.
+
+    Attributes
+    ----------
+    region : numpy.ndarray of bool or None
+        Where distilling wins, over ``students`` (N, D meshgrids); None when the scenario asks for no region.
+    """
+
+    name = "distillation"
+    ignores = frozenset({"budget", "laws", "band", "edits", "flop_model"}) | (
+        EXTRAS - {"teacher", "accounting"} | MONEY | FILTERS)
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.students = np.meshgrid(REGION_N, REGION_D)
+        self.region = None
+        self.fill = self.edge = None
+
+    def artists(self):
+        return [a for a in (self.fill, self.edge) if a is not None]
+
+    def _setting(self, s):
+        """(teacher, accounting, students' non-embedding N) when the scenario asks for the region, else None."""
+        if not s.teacher:
+            return None
+        teacher, setting = teacher_from_spec(s.teacher), Accounting(s.accounting)
+        if setting.needs_teacher_size and teacher.params is None:
+            return None  # the numbers table says why
+        try:
+            N = dense_non_embedding(self.students[0], s.law(s.surface).params_meaning)
+        except ValueError:  # an active-per-token count: no dense student
+            return None
+        return teacher, setting, N
+
+    def update(self, readout, changed):
+        for artist in self.artists():
+            artist.remove()
+        self.fill = self.edge = self.region = None
+        setting = self._setting(readout.scenario)
+        if setting is None:
+            return
+        teacher, accounting, N = setting
+        self.region = distillation_region(N, self.students[1], teacher, accounting)
+        if not self.region.any():
+            return
+        ax, z = self.view.ax, self.region.astype(float)
+        self.fill = ax.contourf(*self.students, z, levels=[0.5, 1.5], colors="none", hatches=["/"], zorder=0.8)
+        self.fill.set_edgecolor(REGION_COLOR)  # the hatch's colour
+        self.fill.set_linewidth(0)
+        if not self.region.all():
+            self.edge = ax.contour(*self.students, z, levels=[0.5], colors=REGION_COLOR, linewidths=1.3, zorder=0.9)
+
+    def legend(self, readout):
+        setting = self._setting(readout.scenario)
+        if setting is None:
+            return []
+        _, accounting, _ = setting
+        return [Patch(facecolor="none", edgecolor=REGION_COLOR, hatch="/",
+                      label=f"distilling from {readout.scenario.teacher} wins\n"
+                            f"({accounting.short_label}; Busbridge et al. 2025)")]
+
+
 #: The figure's layers, in legend order.
 LAYERS_IN_ORDER: tuple[type[Layer], ...] = (
-    FrontiersLayer, ModelsLayer, ShadingLayer, BudgetLayer, ContoursLayer, OptimaLayer, InferenceAwareLayer,
-    DataConstrainedLayer, FlatBandLayer, LabelsLayer,
+    FrontiersLayer, ModelsLayer, ShadingLayer, DistillationRegionLayer, BudgetLayer, ContoursLayer,
+    PredictedErrorLayer, OptimaLayer, InferenceAwareLayer, DataConstrainedLayer, FlatBandLayer, LabelsLayer,
 )
 #: The keys ``Scenario.hide`` accepts: the layers' names.
 HIDE_KEYS: tuple[str, ...] = tuple(dict.fromkeys(layer.name for layer in LAYERS_IN_ORDER))

@@ -20,6 +20,7 @@ import ipywidgets as w
 from .. import compute, laws
 from ..catalog import year_span
 from ..conventions import FLOP_MODELS
+from ..distill import Accounting, catalog_teachers
 from ..readout import catalog
 from ..scenario import BUDGET_RANGE, choice
 from ..wrappers import inference_tokens_from_requests
@@ -253,7 +254,9 @@ class ModelsPanel(Panel):
 
 
 class BeyondPanel(Panel):
-    """Beyond Chinchilla: inference demand (Sardana et al.), unique tokens (Muennighoff et al.), a target loss."""
+    """Beyond Chinchilla: inference demand (Sardana et al.), unique tokens (Muennighoff et al.), a target loss,
+    a teacher to distil from (Busbridge et al.), a larger model to trade for test-time compute (Snell et al.) and
+    the hyperparameters at the optimum (Step Law, DeepSeek LLM)."""
 
     title = "Beyond Chinchilla"
 
@@ -289,6 +292,27 @@ class BeyondPanel(Panel):
                     to_widget=lambda v: "" if v is None else repr(float(v)),
                     from_widget=optional_number("target", "a loss in nats per token (type e.g. 2.0, or leave empty "
                                                 "for none)"))
+
+        # Beyond the pre-training budget (issue 23): a teacher typed or picked (catalog models with a size
+        # and tokens are offered; NT:DT and a loss are typed), its accounting, the size ratio M.
+        self.distill_message = message_box()
+        self.teacher = w.Combobox(options=catalog_teachers(), ensure_option=False, continuous_update=False,
+                                  description="Distil from", placeholder="a model, NT:DT or a loss (empty: none)",
+                                  layout=FULL, style=STYLE)
+        binder.bind("teacher", self.teacher, from_widget=str.strip, message=self.distill_message)
+        self.accounting = w.Dropdown(options=[(f"{a.value.replace('-', ' ')} ({a.short_label})", a.value)
+                                              for a in Accounting], description="Teacher costs", layout=FULL,
+                                     style=STYLE, tooltip="which teacher costs the FLOPs count (Busbridge et al. "
+                                                          "2025, Table 2)")
+        binder.bind("accounting", self.accounting, message=self.distill_message)
+        self.size_ratio = w.FloatText(description="Against a model M× larger, M =", layout=FULL, style=STYLE,
+                                      tooltip="with demand: test-time compute instead of a bigger model "
+                                              "(Snell et al. 2024 §7)")
+        self.size_message = message_box()
+        binder.bind("size_ratio", self.size_ratio, message=self.size_message)
+        self.hyperparameters = w.Checkbox(description="learning rate and batch at each optimum", indent=False,
+                                          layout=FULL)
+        binder.bind("hyperparameters", self.hyperparameters, message=self.size_message)
         self.state.watch(self._show_readout)  # a line of text: every change
         self._show_readout()
 
@@ -316,6 +340,8 @@ class BeyondPanel(Panel):
             w.HTML("<div class='se-note'>Inference demand</div>"), self.demand, self.demand_readout,
             w.HBox([self.requests, self.tokens_per_request]), self.from_requests,
             w.HTML("<div class='se-note'>Data and target</div>"), self.unique, self.target, self.target_message,
+            w.HTML("<div class='se-note'>Beyond the pre-training budget</div>"), self.teacher, self.accounting,
+            self.distill_message, self.size_ratio, self.hyperparameters, self.size_message,
         ])
 
 

@@ -157,7 +157,7 @@ class PlotsView:
         """Place the two axes for a ``width`` x ``height`` px figure, leaving room for the legend."""
         self.wide = width >= WIDE
         s = self.scale
-        legend_rows = -(-len(self.legend_handles()) // self._legend_columns(width))
+        legend_rows = self._legend_lines(self.legend_handles(), self._legend_columns(width))
         bottom_px = (FONT["legend"] * 1.45 * legend_rows + FONT["label"] * 2.6) * s + 20
         left_px, right_px, top_px = 78 * s, 26 * s, 34 * s
         # GridSpec spaces are fractions of the mean axes size: turn the gaps wanted in px into those.
@@ -177,6 +177,16 @@ class PlotsView:
             ax.set_subplotspec(spec)
             # set_subplotspec moves the axes only at the next draw; labels are placed before it.
             ax.set_position(spec.get_position(self.fig))
+
+    @staticmethod
+    def _legend_lines(handles, columns: int) -> int:
+        """Lines of text in the tallest legend column (matplotlib fills the columns top to bottom, in turn).
+
+        An entry may take two lines (a label with its source on the second).
+        """
+        lines = [h.get_label().count("\n") + 1 for h in handles]
+        per_column = -(-len(lines) // columns) if lines else 0
+        return max((sum(lines[i:i + per_column]) for i in range(0, len(lines), per_column)), default=0)
 
     def _legend_columns(self, width: float) -> int:
         """As many legend columns as fit: about 250 px each at 12 px type."""

@@ -35,8 +35,10 @@ def view_preferences() -> frozenset[str]:
 MONEY = frozenset({"hardware", "mfu", "price"})
 #: Which published models show, and which one is selected.
 FILTERS = frozenset({"years", "weights", "architecture", "model"})
-#: Results beside the training-optimal ones (the Readout's extras: demand, repeated data, target, flat range).
-EXTRAS = frozenset({"inference_tokens", "unique_tokens", "target_loss", "flatness"})
+#: Results beside the training-optimal ones (the Readout's extras: demand, repeated data, target, flat range,
+#: distillation, test-time exchange, hyperparameters).
+EXTRAS = frozenset({"inference_tokens", "unique_tokens", "target_loss", "flatness", "teacher", "accounting",
+                    "size_ratio", "hyperparameters"})
 #: How the page is viewed.
 VIEW = view_preferences()
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..catalog import NOT_DESCRIBED, NOT_PLOTTED
 from ..laws import law_caveat
+from ..readout import EXTRAS as REGISTERED_EXTRAS
 from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
 from .compat import demand_applies
@@ -22,6 +23,31 @@ COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embed
 
 
 _fmt_flops = fmt_flops
+
+
+#: Extras the table shows as allocation rows or range columns (above); every other extra is one line
+#: under its law's row, its values as the Readout declares them (:data:`scaling_explorer.readout.EXTRAS`).
+SHOWN_AS_ALLOCATIONS = frozenset({"inference_aware", "data_constrained", "target", "target_inference_aware",
+                                  "flat_range"})
+
+
+def _fmt_value(value, unit: str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = fmt_count(value) if unit in ("parameters", "non-embedding parameters", "tokens") else f"{value:.4g}"
+        return f"<b>{text}</b>" + (f" {html.escape(unit)}" if unit and unit not in ("parameters", "tokens") else "")
+    return html.escape(str(value))
+
+
+def extra_line(name: str, values: dict) -> str:
+    """One registered extra's values as a line of text: its label, then each value with its unit."""
+    extra = REGISTERED_EXTRAS[name]
+    parts = [f"{html.escape(v.replace('_', ' '))} {_fmt_value(values[v], extra.units.get(v, ''))}"
+             for v in extra.values if v in values and v != "extrapolated"]
+    if values.get("extrapolated"):
+        parts.append('<span class="se-warn">extrapolated</span>')
+    return f"{html.escape(extra.label)}: " + " &middot; ".join(parts)
 
 
 class NumbersView:
@@ -108,6 +134,10 @@ class NumbersView:
             if row.target_inference_aware is not None:
                 rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
                                     "the cheapest allocation over the model's life reaching the target loss"))
+            for name, values in row.extras.items():
+                if name not in SHOWN_AS_ALLOCATIONS:
+                    rows.append(f'<tr class="se-sub"><td colspan="{columns}">&#8627; {extra_line(name, values)}'
+                                "</td></tr>")
             # The law's known flaw (DeepSeek's N = M / 6) as a sub-row; extrapolation is the name's tag and
             # implausible coefficients sit beside the coefficient controls.
             caveat = law_caveat(s.law(row.key))
@@ -123,6 +153,9 @@ class NumbersView:
             ("<th>training FLOPs</th>" if show_training else "")
             + ("<th title='training + 2·N·T inference FLOPs'>total FLOPs (training + inference)</th>" if demand else "")
             + ("<th>epochs (D / U)</th>" if unique else ""))
+        # Each given extra's note (a caveat, how far to trust it) once, beside the numbers it qualifies.
+        notes = "".join(f'<div class="se-note"><b>{html.escape(REGISTERED_EXTRAS[name].label)}</b>: '
+                        f"{html.escape(note)}</div>" for name, note in readout.notes.items())
         counting = ""
         if s.param_count != "native" or s.flop_model != "6ND":
             counting = (f'<div class="se-note">N counted as <b>{COUNT_LABEL[s.param_count]}</b> parameters; '
@@ -136,7 +169,8 @@ class NumbersView:
             f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
             "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th>"
-            f"{range_heads}{beyond_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}</div>"
+            f"{range_heads}{beyond_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}"
+            f"{notes}</div>"
         )
 
 
@@ -228,6 +262,14 @@ class ModelCardView:
                 lines.append(f"<div>At T = {fmt_count(s.inference_tokens)} tokens of demand, under "
                              f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
                              f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")
+        if card.benchmarks is not None:  # observed, not predicted: Ruan et al. 2024's evaluation
+            scores = card.benchmarks.labelled()
+            lines.append("<div>Observed benchmark scores:</div><table class='se-table'><thead><tr>"
+                         + "".join(f"<th>{html.escape(k).replace('-', '&#8209;')}</th>" for k in scores)
+                         + "</tr></thead><tbody><tr>"
+                         + "".join(f"<td>{v:.1%}</td>" for v in scores.values()) + "</tr></tbody></table>"
+                         f"<div class='se-note'>As evaluated by {html.escape(card.benchmarks.source)} "
+                         f"(model {html.escape(card.benchmarks.model_id)}).</div>")
         if card.caveats:
             lines.append("<div class='se-warn'>Caveats on these verdicts: "
                          f"{html.escape('; '.join(card.caveats))}.</div>")

@@ -26,8 +26,8 @@ from .gadre import (
 )
 from .trust import TRUST_NOTE, TRUST_SOURCES
 
-_OBSERVATIONAL = ("BENCHMARKS", "BENCHMARK_LABELS", "ObservedScores", "FamilyFit", "benchmarks", "family_of",
-                  "fit_family", "load_observed_scores", "observed_scores")
+_OBSERVATIONAL = ("BENCHMARKS", "BENCHMARK_LABELS", "ModelScores", "ObservedScores", "FamilyFit", "benchmarks",
+                  "family_of", "fit_family", "load_observed_scores", "observed_scores", "scores_of")
 
 
 def __getattr__(name):  # the observational names load the catalog, so import them on first use

@@ -224,8 +224,11 @@ class DownstreamPrediction:
     extrapolated: np.ndarray = field(default_factory=lambda: np.array(False))
 
 
-def predict_downstream(law, N, D) -> DownstreamPrediction:
+def predict_downstream(law, N, D, loss=None) -> DownstreamPrediction:
     """Loss, predicted 17- and 46-task average error and ``extrapolated`` for N parameters on D tokens.
+
+    ``loss``, when given, is the C4-eval loss at (N, D) to map instead of ``law.loss(N, D)``: e.g. the
+    loss of a data-constrained run that repeats its data (:class:`~scaling_explorer.wrappers.DataConstrained`).
 
     Raises
     ------
@@ -235,7 +238,7 @@ def predict_downstream(law, N, D) -> DownstreamPrediction:
         N or D not positive and finite.
     """
     maps = downstream_map(law)
-    L = np.asarray(law.loss(N, D))
+    L = np.asarray(law.loss(N, D) if loss is None else positive("loss", loss))
     extrapolated = np.asarray(law.extrapolated(N, D))
     error = {}
     for tasks, error_law in maps.items():

@@ -248,6 +248,42 @@ def benchmarks(name: str) -> dict[str, float] | None:
     return observed_scores().benchmarks(name)
 
 
+@dataclass(frozen=True)
+class ModelScores:
+    """One catalog model's observed scores, for its model card.
+
+    Attributes
+    ----------
+    scores : dict of str to float
+        Benchmark key (:data:`BENCHMARKS`) to score (fraction), in the table's order; missing ones left out.
+    model_id, family : str
+        The model and family as the source names them.
+    source : str
+        Citation of the table.
+    """
+
+    scores: dict
+    model_id: str
+    family: str
+    source: str = RUAN2024
+
+    def labelled(self) -> dict[str, float]:
+        """The scores under their display names (:data:`BENCHMARK_LABELS`)."""
+        return {BENCHMARK_LABELS[k]: v for k, v in self.scores.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def scores_of(name: str) -> ModelScores | None:
+    """The observed scores of catalog model ``name`` with their source, or None if the table does not have it."""
+    table = observed_scores()
+    rows = table.frame[table.frame["catalog_name"] == name]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return ModelScores(scores=table.benchmarks(name), model_id=str(row["model"]), family=str(row["family"]),
+                       source=table.source)
+
+
 def family_of(name: str) -> str | None:
     """ObsScaling family of catalog model ``name`` (for the per-family view), or None if not observed."""
     frame = observed_scores().frame
