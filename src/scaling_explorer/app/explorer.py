@@ -53,6 +53,7 @@ STYLE = """
 .se-main { min-width: 0; overflow: hidden; }
 .se-side { min-width: 0; overflow-x: hidden; overflow-y: auto; max-height: calc(100vh - 70px); }
 .se-side .widget-accordion { width: 100%; }
+@media (max-width: 900px) { .se-side { flex: 0 0 260px !important; width: 260px !important; } }
 .se-side .jupyter-widget-Collapse-contents, .se-side .p-Collapse-contents { padding: 6px 4px; }
 .se-main .jupyter-matplotlib-canvas-div canvas { cursor: default; }
 .se-lecture { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 0 0 6px 0; }

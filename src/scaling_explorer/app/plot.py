@@ -40,6 +40,19 @@ TITLE_LINE = 1.25  # title line height, in title font sizes
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
 
+def _columns(entries: list, ncol: int) -> list[list]:
+    """``entries`` split into legend columns as matplotlib's legend splits them (top to bottom, the
+    first ``len % ncol`` columns one entry longer)."""
+    rows, long_columns = divmod(len(entries), ncol)
+    sizes = [rows + 1] * long_columns + [rows] * (ncol - long_columns)
+    out, start = [], 0
+    for size in sizes:
+        if size:
+            out.append(entries[start:start + size])
+        start += size
+    return out
+
+
 class Blitter:
     """Redraw only the animated artists of a figure over a cached background.
 
@@ -242,8 +255,7 @@ class PlotsView:
             return 1
         widths = [self._entry_width(label) for label in labels]
         for ncol in range(min(4, len(labels)), 1, -1):
-            per_col = -(-len(labels) // ncol)  # matplotlib fills the columns top to bottom
-            if sum(max(widths[i:i + per_col]) for i in range(0, len(widths), per_col)) <= room:
+            if sum(max(col) for col in _columns(widths, ncol)) <= room:
                 return ncol
         return 1
 
@@ -253,9 +265,7 @@ class PlotsView:
         for handles, room in zip(self._legend_split(), self._legend_room(width), strict=True):
             labels = self._legend_labels_wrapped(handles, room)
             ncol = self._legend_columns_for(labels, room)
-            # matplotlib fills columns top to bottom; a column's height is its entries' lines.
-            per_col = -(-len(labels) // ncol) if labels else 0
-            columns = [labels[i * per_col:(i + 1) * per_col] for i in range(ncol)]
+            columns = _columns(labels, ncol) if labels else []
             rows.append(max((sum(label.count("\n") + 1 for label in col) for col in columns), default=0))
         return rows[0], rows[1]
 
