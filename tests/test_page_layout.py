@@ -160,6 +160,7 @@ def test_the_figure_and_its_legend_are_in_the_first_screen(browser, voila_url):
         try:
             _open(page, voila_url + ("?present=1" if present else ""))
             box = _figure_settled(page)
+            assert page.title() == "Scaling Explorer"
             # The canvas holds both panels and both legends (the kernel checks they sit inside it).
             assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (name, box)
             assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)

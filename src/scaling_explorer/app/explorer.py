@@ -231,7 +231,9 @@ class Explorer:
             self.present,
         ], layout=w.Layout(align_items="center"))
         header.add_class("se-header")
-        body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
+        # The figure comes first in the page's order (screen readers, and the first canvas is the
+        # figure's); the side column is drawn on its left.
+        body = w.HBox([self.main, self.side], layout=w.Layout(flex_flow="row-reverse nowrap", width="100%"))
         page = w.VBox([header, self.open_message, body])
         page.add_class("se-app")
         return page

@@ -137,6 +137,7 @@ class PlotsView:
         self.status_legend = None   # the status legend, under the N-D panel
         self._title_lines = (1, 1)
         self._pointer = False
+        self._room: tuple[int, int] | None = None  # the last width and height resize() was given
         self._layout(*figure.canvas.get_width_height())
         state.watch(self._on_change)
         self.refresh()
@@ -169,22 +170,33 @@ class PlotsView:
     def resize(self, width: int, viewport_height: int = 0) -> None:
         """Fit the figure to ``width`` CSS pixels and, when given, ``viewport_height`` (the height the
         page leaves it in the first screen): side by side from :data:`WIDE` px, stacked below."""
-        width = int(max(320, width))
+        self._room = (int(max(320, width)), max(420, viewport_height) if viewport_height else 10_000)
+        if self._fit():
+            self.refresh()
+
+    def _fit(self) -> bool:
+        """Size the canvas for the last width and room and the current legends; whether it changed.
+
+        The axes keep at least a readable height: a figure whose legends need more than the room
+        runs past the first screen rather than squash its panels.
+        """
+        if self._room is None:
+            return False
+        width, room = self._room
         wide = width >= WIDE
-        room = max(420, viewport_height) if viewport_height else 10_000
+        m = self._margins(width)
         if wide:
+            least = m["top"] + m["below_axes"] + max(m["status"], m["laws"]) + 220
             height = int(np.clip(width * 0.52, 420, max(420, room)))
         else:
+            least = 2 * m["top"] + 2 * m["below_axes"] + m["status"] + m["laws"] + 330
             height = int(min(width * 1.55 + 60, room))
-            # Never squash the plane: below this the figure runs past the first screen instead.
-            m = self._margins(width)
-            least = 2 * m["top"] + 2 * m["below_axes"] + m["status"] + m["laws"] + 250 * self.scale + 120
-            height = int(max(height, min(least, width * 1.55 + 60)))
+        height = int(max(height, least))
         if (width, height) == tuple(self.fig.canvas.get_width_height()) and wide == self.wide:
-            return
+            return False
         self.fig.canvas.handle_resize({"width": width, "height": height})
         self._layout(width, height)
-        self.refresh()
+        return True
 
     def _margins(self, width: float) -> dict[str, float]:
         """Pixel margins around the axes for a figure ``width`` px wide (titles, labels and legends)."""
@@ -325,7 +337,8 @@ class PlotsView:
     def refresh(self) -> None:
         """Show the whole readout: every layer, the titles, the legend; redraw once."""
         self._set_titles()
-        self._layout(*self.fig.canvas.get_width_height())
+        if not self._fit():
+            self._layout(*self.fig.canvas.get_width_height())
         self._update(self.layers, frozenset())
         self._update_background()
         self.fig.canvas.draw_idle()
