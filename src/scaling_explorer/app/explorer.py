@@ -73,6 +73,12 @@ STYLE = """
 .se-present .se-side { max-height: calc(100vh - 120px); }
 .se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
 .se-present .widget-text input, .se-present input { height: 36px; }
+.se-present .se-subtitle { display: none; }
+.se-present .se-header .jupyter-button { width: auto; padding: 0 12px; }
+.se-bar .widget-slider { flex: 1 1 260px !important; width: auto !important; min-width: 200px; }
+.se-bar .widget-text { flex: 0 0 auto !important; width: 200px !important; }
+.se-bar .widget-label { width: auto !important; min-width: 0 !important; }
+.se-bar .jupyter-button { width: auto; padding: 0 14px; }
 </style>
 """
 
@@ -118,6 +124,7 @@ def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     canvas.toolbar_visible = False
     canvas.resizable = False
     canvas.capture_scroll = False
+    canvas._cursor = "default"  # ipympl's default is the hand everywhere; the plot sets it over clickable points
     # ipympl keeps a PNG copy of every frame for static exports until the browser's view reports
     # in; the page never needs it, and a frame drawn before that moment otherwise reached the page
     # as a bare base64 string that the browser asked the server for (403 in Voila's log).
@@ -214,8 +221,8 @@ class Explorer:
         # while the controls are folded away (the same widgets as in the side column, shown twice).
         budget = self.controls.budget_panel.budget
         self.bar_steps = w.HBox()
-        self.present_bar = w.HBox([w.HTML("<b>Budget</b>"), budget.slider, budget.exact, self.bar_steps],
-                                  layout=w.Layout(flex_flow="row wrap", display="none"))
+        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps],
+                                  layout=w.Layout(flex_flow="row nowrap", display="none"))
         self.present_bar.add_class("se-bar")
         self.main = w.VBox([self.bridge, self.present_bar, self.figure.canvas, readouts, self.share.link,
                             explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
@@ -282,7 +289,7 @@ class Explorer:
 
     #: CSS px above the figure that the page keeps (header, and the slim bar in presentation mode):
     #: the figure is sized to what is left of the first screen.
-    ABOVE_FIGURE = {False: 76, True: 150}
+    ABOVE_FIGURE = {False: 84, True: 118}
 
     def _on_width(self, change=None) -> None:
         if self.bridge.width > 0:
