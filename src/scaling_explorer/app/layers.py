@@ -296,6 +296,8 @@ class FrontiersLayer(_PerLaw):
     def legend(self, readout):
         s = readout.scenario
         self.ensure(s.laws)
+        for k in s.laws:  # labelled here too: the figure sizes its legend before the layers update
+            self.frontiers[k].set_label(law_label(s, k))
         return [self.frontiers[k] for k in s.laws] + [self.fit_band] * self._fit_band_shown(s)
 
     def _fit_band_shown(self, scenario) -> bool:
