@@ -447,7 +447,7 @@ class PlotsView:
         (hollow, filled, rimmed; the two regions) under the N-D panel, the laws' under the loss panel
         (both under the figure's panels when stacked: status under the N-D panel, laws at the bottom)."""
         status, laws = self._legend_split()
-        self._legend_labels = tuple(h.get_label() for h in (*status, *laws))
+        self._legend_labels = tuple(h.get_label() for h in self.legend_handles())  # as _on_change compares
         for legend in (self.legend, self.status_legend):
             if legend is not None:
                 legend.remove()
