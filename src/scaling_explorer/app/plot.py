@@ -36,6 +36,8 @@ WIDE = 760  # px: from this width the panels sit side by side
 #: their legend sits under the N-D panel; every other layer's under the loss panel (or the figure).
 STATUS_LAYERS = frozenset({"models", "shading"})
 LEGEND_ROW = 1.5   # legend row height, in legend font sizes
+LEGEND_HANDLE = 1.8   # legend handle length and column spacing, in legend font sizes
+LEGEND_SPACING = 1.0
 TITLE_LINE = 1.25  # title line height, in title font sizes
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
 
@@ -164,7 +166,8 @@ class PlotsView:
         ax.minorticks_off()
         ax.grid(True, which="major", color="#dddddd", lw=0.6)
         self.loss_title = ax.set_title("Loss at the compute-optimal allocation")
-        self.loss_note = ax.text(0.02, 0.02, "", transform=ax.transAxes, color="#555555", va="bottom")
+        # Top right: the curves fall to the right, so that corner is empty at every budget.
+        self.loss_note = ax.text(0.98, 0.98, "", transform=ax.transAxes, color="#555555", ha="right", va="top")
 
     # -- size and type -----------------------------------------------------------------------
     def resize(self, width: int, viewport_height: int = 0) -> None:
@@ -253,7 +256,7 @@ class PlotsView:
         renderer = self.fig.canvas.get_renderer()
         widest = max(renderer.get_text_width_height_descent(line, FontProperties(size=size), ismath=False)[0]
                      for line in label.split("\n"))
-        return widest / self.fig.canvas.device_pixel_ratio + size * (2.2 + 0.8 + 1.5)
+        return widest / self.fig.canvas.device_pixel_ratio + size * (LEGEND_HANDLE + 0.8 + LEGEND_SPACING)
 
     def _legend_labels_wrapped(self, handles, room: float) -> list[str]:
         """Each handle's label, wrapped so that one entry fits ``room`` px."""
@@ -413,7 +416,7 @@ class PlotsView:
         self.nd_title.set_text(self._wrap(self._title_text(), nd_width, f["title"]))
         self.loss_title.set_text(self._wrap("Loss at the compute-optimal allocation", loss_width, f["title"]))
         self.loss_note.set_text(self._wrap("Kaplan: WebText2; Chinchilla: MassiveText. "
-                                           "Compare shapes, not absolute values.", loss_width * 0.9, f["note"]))
+                                           "Compare shapes, not absolute values.", loss_width * 0.6, f["note"]))
         self._title_lines = (self.nd_title.get_text().count("\n") + 1, self.loss_title.get_text().count("\n") + 1)
 
     def _update_background(self) -> None:
@@ -463,8 +466,8 @@ class PlotsView:
             y = box.y0 - m["below_axes"] / height
             made.append(self.fig.legend(handles=handles, labels=labels, loc="upper center",
                                         ncol=self._legend_columns_for(labels, room), fontsize=size,
-                                        frameon=False, bbox_to_anchor=(x, y), handlelength=2.2,
-                                        columnspacing=1.5, borderaxespad=0.0, borderpad=0.0)
+                                        frameon=False, bbox_to_anchor=(x, y), handlelength=LEGEND_HANDLE,
+                                        columnspacing=LEGEND_SPACING, borderaxespad=0.0, borderpad=0.0)
                         if handles else None)
         self.status_legend, self.legend = made
 
