@@ -183,17 +183,17 @@ class PlotsView:
         The axes keep at least a readable height: a figure whose legends need more than the room
         runs past the first screen rather than squash its panels.
         """
-        if self._room is None:
-            return False
-        width, room = self._room
+        width, height = self.fig.canvas.get_width_height()
+        if self._room is not None:  # else not yet told the browser's size: keep the canvas's, unless too small
+            width, room = self._room
+            height = (int(np.clip(width * 0.52, 420, max(420, room))) if width >= WIDE
+                      else int(min(width * 1.55 + 60, room)))
         wide = width >= WIDE
         m = self._margins(width)
         if wide:
             least = m["top"] + m["below_axes"] + max(m["status"], m["laws"]) + 220
-            height = int(np.clip(width * 0.52, 420, max(420, room)))
         else:
             least = 2 * m["top"] + 2 * m["below_axes"] + m["status"] + m["laws"] + 330
-            height = int(min(width * 1.55 + 60, room))
         height = int(max(height, least))
         if (width, height) == tuple(self.fig.canvas.get_width_height()) and wide == self.wide:
             return False
