@@ -194,12 +194,14 @@ class Explorer:
     # -- composition ---------------------------------------------------------------------------
     #: The side column's sections, in order: (title, the Explorer attribute or panel that builds it).
     SIDE_SECTIONS = ("Compute budget", "Laws", "Published models", "Beyond Chinchilla", "Conventions",
-                     "Fit your own runs", "Export and share")
+                     "Export and share")
 
     def _side_panel(self) -> w.Accordion:
         """The controls as one accordion (progressive disclosure), the budget open."""
-        sections = [p.widget() for p in self.controls.panels] + [self.fit_panel.panel(), self.share.panel()]
-        titles = [p.title for p in self.controls.panels] + ["Fit your own runs", "Export and share"]
+        # The fit panel (it has its own figure) stays below the figure: the page's first canvas and
+        # first slider are then the figure's and the budget's, as links, keys and tests expect.
+        sections = [p.widget() for p in self.controls.panels] + [self.share.panel()]
+        titles = [p.title for p in self.controls.panels] + ["Export and share"]
         accordion = w.Accordion(children=sections, titles=tuple(titles), selected_index=0,
                                 layout=w.Layout(width="100%"))
         accordion.add_class("se-controls")
@@ -209,11 +211,13 @@ class Explorer:
         start = w.VBox([w.HTML("<div class='se-note'>A lecture is a sequence of views with short texts, some "
                                "asking you to predict a number before it is shown. Its step is in the page's "
                                "link.</div>"), w.HBox([self.lecture_choice, self.lecture_start])])
-        explanation = w.Accordion(children=[w.HTML(EXPLANATION), start, self.table.panel(), self.disagree.panel()])
+        explanation = w.Accordion(children=[w.HTML(EXPLANATION), start, self.table.panel(), self.fit_panel.panel(),
+                                            self.disagree.panel()])
         explanation.set_title(0, "What am I looking at?")
         explanation.set_title(1, "Lectures")
         explanation.set_title(2, "All models: a table to sort, filter and select")
-        explanation.set_title(3, "Why Kaplan and Chinchilla disagree")
+        explanation.set_title(3, "Fit your own runs")
+        explanation.set_title(4, "Why Kaplan and Chinchilla disagree")
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
@@ -238,9 +242,7 @@ class Explorer:
             self.present,
         ], layout=w.Layout(align_items="center"))
         header.add_class("se-header")
-        # The figure comes first in the page's order (screen readers, and the first canvas is the
-        # figure's); the side column is drawn on its left.
-        body = w.HBox([self.main, self.side], layout=w.Layout(flex_flow="row-reverse nowrap", width="100%"))
+        body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
         page = w.VBox([header, self.open_message, body])
         page.add_class("se-app")
         return page
