@@ -69,6 +69,7 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
     table = page.locator(".se-table").first
     expect(table).not_to_contain_text("Approach 3")
     before = settled_png(page)
+    page.locator(".se-controls").get_by_text("Laws", exact=True).click()  # its side-column section (issue 19)
     page.get_by_label("Hoffmann et al. 2022, Approach 3 (as printed)").check()
     expect(table).to_contain_text("Approach 3", timeout=10_000)
     changed_png(page, before, "ticking a law")
@@ -126,6 +127,7 @@ def test_count_switch_and_disagreement_panel_in_the_browser(page, voila_url, out
     table = page.locator(".se-table").first
 
     # The flat optimum: its range joins the numbers table (Epoch's law at Chinchilla's 5.76e23 FLOPs).
+    page.locator(".se-controls").get_by_text("Conventions", exact=True).click()  # its side-column section
     page.get_by_role("button", name="1%", exact=True).click()
     expect(table).to_contain_text("within 1.0% of the optimal loss", timeout=20_000)
     low, high = _within_one_percent(get_law("besiroglu2024"), 5.76e23)

@@ -209,7 +209,7 @@ def test_status_and_shading_follow_the_demand(app):
     T = 3 * D * (law.alpha * law.A * N ** -law.alpha / (law.beta * law.B * D ** -law.beta) - 1)
     app.state.update(inference_tokens=float(T))
     assert _face_of(app, "Llama 3 8B") == to_rgba(STATUS_COLOR[NEAR_OPTIMAL])
-    assert app.plots.nd_title.get_text().startswith(f"Status at T = {T:.3g} tokens of demand")
+    assert " ".join(app.plots.nd_title.get_text().split()).startswith(f"Status at T = {T:.3g} tokens of demand")
     assert not np.array_equal(app.plots.over.get_paths()[0].vertices, shading)  # the shading moved
     # Undertrained models stay undertrained under any demand (serving only favours more tokens).
     gopher = app.state.readout.all_models.set_index("name").loc["Gopher"]

@@ -115,6 +115,7 @@ def test_quick_key_presses_each_take_one_step(page, voila_url):
 def test_exports_download_and_parse(page, voila_url, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     _open(page, voila_url + "?budget=1e24")
+    page.get_by_text("Export and share", exact=True).click()  # the side column's section (issue 19)
     page.get_by_text("Export: numbers, models, code, figure").click()
     with page.expect_download() as download:
         page.get_by_text("numbers (CSV)").click()

@@ -29,10 +29,16 @@ from .state import AppState, view_preferences
 from .table import ModelTable
 from .views import ModelCardView, NumbersView
 
+# Page CSS. The figure is the stage: a compact side column (lecture, then the controls as an
+# accordion, the budget open) beside the figure, which is sized to the first screen. Presentation
+# mode (``.se-present``) sets every text on the page to at least 18 px and shows a slim bar with
+# the budget and the lecture's Previous/Next above the figure.
 STYLE = """
 <style>
 .se-app { font-size: 15px; }
-.se-app h2 { margin: 4px 0 2px 0; font-size: 24px; }
+.se-header { margin: 0 0 4px 0; }
+.se-app h2 { margin: 0; font-size: 22px; line-height: 1.2; }
+.se-subtitle { font-size: 13px; color: #444; line-height: 1.3; }
 .se-h { margin: 10px 0 2px 0; font-size: 15px; color: #222; }
 .se-error { color: #b00020; font-weight: bold; }
 .se-warn { color: #9a5b00; font-size: 13px; }
@@ -46,16 +52,34 @@ STYLE = """
 .se-report { font-family: monospace; font-size: 12px; line-height: 1.35; white-space: pre; margin: 0; }
 .se-table th:first-child, .se-table td:first-child { text-align: left; }
 .se-main { min-width: 0; overflow: hidden; }
-.se-present .se-app h2 { font-size: 32px; }
-.se-present .se-table { font-size: 20px; }
-.se-lecture { max-width: 60em; border: 1px solid #ccc; border-radius: 4px; padding: 8px 12px; margin: 4px 0; }
+.se-side { min-width: 0; overflow-x: hidden; overflow-y: auto; max-height: calc(100vh - 70px); }
+.se-side .widget-accordion { width: 100%; }
+@media (max-width: 900px) { .se-side { flex: 0 0 260px !important; width: 260px !important; } }
+.se-side .jupyter-widget-Collapse-contents, .se-side .p-Collapse-contents { padding: 6px 4px; }
+.se-main .jupyter-matplotlib-canvas-div canvas { cursor: default; }
+.se-lecture { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 0 0 6px 0; }
 .se-lecture-text p { margin: 4px 0; line-height: 1.4; }
 .se-lecture-sources { font-size: 12px; color: #555; }
+.se-lecture-sources ul { margin: 2px 0; padding-left: 18px; }
 .se-predict { background: #f4f8ff; padding: 6px; margin: 4px 0; }
-.se-present .se-lecture { font-size: 22px; }
+.se-bar { align-items: center; gap: 8px; padding: 2px 0 4px 0; border-bottom: 1px solid #ddd; margin-bottom: 4px; }
 .se-table-header { font-family: monospace; white-space: pre; font-size: 12px; padding-left: 4px; }
 .se-model-table select { font-family: monospace; font-size: 12px; }
 .se-empty { color: #9a5b00; }
+.se-present { --jp-widgets-font-size: 18px; --jp-widgets-inline-height: 36px; --jp-ui-font-size1: 18px;
+              --jp-widgets-inline-label-width: 110px; --jp-content-font-size1: 18px; }
+.se-present *:not(h2) { font-size: 18px !important; line-height: 1.35; }
+.se-present h2 { font-size: 26px !important; }
+.se-present .se-lecture-title b { font-size: 22px !important; }
+.se-present .se-side { max-height: calc(100vh - 120px); }
+.se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
+.se-present .widget-text input, .se-present input { height: 36px; }
+.se-present .se-subtitle { display: none; }
+.se-present .se-header .jupyter-button { width: auto; padding: 0 12px; }
+.se-bar .widget-slider { flex: 1 1 260px !important; width: auto !important; min-width: 200px; }
+.se-bar .widget-text { flex: 0 0 auto !important; width: 200px !important; }
+.se-bar .widget-label { width: auto !important; min-width: 0 !important; }
+.se-bar .jupyter-button { width: auto; padding: 0 14px; }
 </style>
 """
 
@@ -101,6 +125,7 @@ def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     canvas.toolbar_visible = False
     canvas.resizable = False
     canvas.capture_scroll = False
+    canvas._cursor = "default"  # ipympl's default is the hand everywhere; the plot sets it over clickable points
     # ipympl keeps a PNG copy of every frame for static exports until the browser's view reports
     # in; the page never needs it, and a frame drawn before that moment otherwise reached the page
     # as a bare base64 string that the browser asked the server for (403 in Voila's log).
@@ -172,6 +197,21 @@ class Explorer:
         self._on_present(frozenset({"present"}))
 
     # -- composition ---------------------------------------------------------------------------
+    #: The side column's sections, in order: (title, the Explorer attribute or panel that builds it).
+    SIDE_SECTIONS = ("Compute budget", "Laws", "Published models", "Beyond Chinchilla", "Conventions",
+                     "Export and share")
+
+    def _side_panel(self) -> w.Accordion:
+        """The controls as one accordion (progressive disclosure), the budget open."""
+        # The fit panel (it has its own figure) stays below the figure: the page's first canvas and
+        # first slider are then the figure's and the budget's, as links, keys and tests expect.
+        sections = [p.widget() for p in self.controls.panels] + [self.share.panel()]
+        titles = [p.title for p in self.controls.panels] + ["Export and share"]
+        accordion = w.Accordion(children=sections, titles=tuple(titles), selected_index=0,
+                                layout=w.Layout(width="100%"))
+        accordion.add_class("se-controls")
+        return accordion
+
     def _page(self) -> w.Widget:
         start = w.VBox([w.HTML("<div class='se-note'>A lecture is a sequence of views with short texts, some "
                                "asking you to predict a number before it is shown. Its step is in the page's "
@@ -186,17 +226,29 @@ class Explorer:
         explanation.selected_index = None
         readouts = w.HBox([self.numbers.widget, self.card.widget],
                           layout=w.Layout(flex_flow="row wrap", justify_content="space-between"))
-        self.main = w.VBox([self.bridge, self.lecture_box, self.figure.canvas, readouts, self.share.link,
-                            self.share.panel(), explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
+        # The slim bar of presentation mode: the budget and the lecture's Previous/Next, in reach
+        # while the controls are folded away (the same widgets as in the side column, shown twice).
+        budget = self.controls.budget_panel.budget
+        self.bar_steps = w.HBox()
+        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps],
+                                  layout=w.Layout(flex_flow="row nowrap", display="none"))
+        self.present_bar.add_class("se-bar")
+        self.main = w.VBox([self.bridge, self.present_bar, self.figure.canvas, readouts, self.share.link,
+                            explanation], layout=w.Layout(flex="1 1 480px", min_width="0"))
         self.main.add_class("se-main")
-        self.controls_panel = self.controls.panel()
+        self.controls_panel = self._side_panel()
+        reset = w.HBox([self.controls.reset_all, self.controls.reset_message])
+        self.side = w.VBox([self.lecture_box, reset, self.controls_panel],
+                           layout=w.Layout(flex="0 0 320px", width="320px", padding="0 12px 0 0"))
+        self.side.add_class("se-side")
         header = w.HBox([
-            w.HTML(STYLE + "<h2>Scaling Explorer</h2><div>How big a model, on how many tokens, for this "
-                   "compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch 2024.</div>",
-                   layout=w.Layout(flex="1 1 auto")),
+            w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle'>How big a model, on how many "
+                   "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch "
+                   "2024.</div>", layout=w.Layout(flex="1 1 auto")),
             self.present,
         ], layout=w.Layout(align_items="center"))
-        body = w.HBox([self.controls_panel, self.main], layout=w.Layout(flex_flow="row wrap", width="100%"))
+        header.add_class("se-header")
+        body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
         page = w.VBox([header, self.open_message, body])
         page.add_class("se-app")
         return page
@@ -232,27 +284,41 @@ class Explorer:
         self.state.set(scenario)
 
     def start_lecture(self, name: str, step: int = 0) -> None:
-        """Open the shipped lecture ``name`` at ``step`` (0-based) above the figure (closing any other)."""
+        """Open the shipped lecture ``name`` at ``step`` (0-based) beside the figure (closing any other)."""
         lecture = LecturePanel(self.state, self.errors, name, start=step)
         if self.lecture is not None:
             self.lecture.close()
         self.lecture = lecture
         self.lecture.on_step.append(lambda i: self._on_address())
         self.lecture_box.children = [self.lecture.panel()]
+        self.bar_steps.children = [self.lecture.previous_button, self.lecture.next_button]
+        self._on_present(frozenset({"present"}))
         self._on_address()
 
     def _on_address(self) -> None:
         self.share.refresh()
         self.bridge.query = self.share.query()
 
+    #: CSS px above the figure that the page keeps (header, and the slim bar in presentation mode):
+    #: the figure is sized to what is left of the first screen.
+    ABOVE_FIGURE = {False: 84, True: 118}
+
     def _on_width(self, change=None) -> None:
         if self.bridge.width > 0:
-            self.plots.resize(self.bridge.width - 4, self.bridge.viewport_height)
+            above = self.ABOVE_FIGURE[bool(self.state.scenario.present)]
+            height = self.bridge.viewport_height - above if self.bridge.viewport_height else 0
+            self.plots.resize(self.bridge.width - 4, max(0, height))
 
     def _on_present(self, changed) -> None:
+        if "present" not in changed:
+            return
         present = self.state.scenario.present
         self.controls_panel.layout.display = "none" if present else "flex"
+        # Presented, the side column holds only the lecture (none: the figure takes the width).
+        self.side.layout.display = "none" if present and self.lecture is None else "flex"
+        self.present_bar.layout.display = "flex" if present else "none"
         (self.widget.add_class if present else self.widget.remove_class)("se-present")
+        self._on_width()
 
 
 def explorer(raise_errors: bool = False, query: str | None = None) -> w.Widget:

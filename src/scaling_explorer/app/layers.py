@@ -49,7 +49,10 @@ KEY_MODELS = [
 ]
 
 # Text sizes in px at scale 1 (the brief: at least 12 px in the figure; presentation mode: 18).
-FONT = dict(tick=12, label=13, title=13, legend=12, note=12, contour=12, model=12, hover=13)
+FONT = dict(tick=12, label=13, title=14, legend=12, note=12, contour=12, model=12, hover=13)
+# The regions' opacity: strong enough to survive a washed-out projector, light enough that the
+# contours and hollow points stay readable on them (Okabe-Ito vermillion and sky blue, style.SHADE).
+SHADE_ALPHA = 0.22
 
 
 
@@ -140,7 +143,8 @@ class ContoursLayer(Layer):
         super().__init__(view)
         ax = view.ax
         self.lines = [ax.plot([], [], color="#9a9a9a", lw=0.8, zorder=1)[0] for _ in CONTOUR_BUDGETS]
-        self.texts = [ax.text(1, 1, "", color="#6a6a6a", ha="center", va="top", clip_on=True)
+        self.texts = [ax.text(1, 1, "", color="#555555", ha="left", va="top", clip_on=True, zorder=3,
+                              bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.7))
                       for _ in CONTOUR_BUDGETS]
 
     def artists(self):
@@ -162,11 +166,31 @@ class ContoursLayer(Layer):
             text.set_fontsize(size)
             text.set_visible(True)
             if inside.size:
+                # Left-aligned just right of where the contour enters the view (top or left edge), so
+                # a label is never cut by the axes' left edge (".49").
                 i = inside[0]
-                text.set_position((N_GRID[i] * 1.05, min(D[i], D_LIM[1]) / 1.15))
+                text.set_position((N_GRID[i] * 1.12, min(D[i], D_LIM[1]) / 1.15))
                 text.set_text(f"{level:.2f}")
             else:
                 text.set_text("")
+        self._drop_crowded()
+
+    def _drop_crowded(self) -> None:
+        """Hide a contour label that would overlap one already kept (crowded near the top edge)."""
+        ax = self.view.ax
+        to_px = ax.transData.transform
+        size = FONT["contour"] * self.view.scale
+        kept = []
+        for text in self.texts:
+            if not text.get_text():
+                continue
+            x, y = to_px(text.get_position())
+            w, h = 0.62 * size * len(text.get_text()), 1.2 * size
+            box = (x, y - h, x + w, y)
+            if any(box[0] < b[2] + 2 and b[0] < box[2] + 2 and box[1] < b[3] and b[1] < box[3] for b in kept):
+                text.set_text("")
+                continue
+            kept.append(box)
 
     def legend(self, readout):
         return [Line2D([], [], color="#9a9a9a", lw=0.8, label="iso-loss contour (loss value)")]
@@ -181,8 +205,8 @@ class ShadingLayer(Layer):
     def __init__(self, view):
         super().__init__(view)
         ax = view.ax
-        self.under = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[UNDERTRAINED], alpha=0.10, lw=0)
-        self.over = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[OVERTRAINED], alpha=0.10, lw=0)
+        self.under = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[UNDERTRAINED], alpha=SHADE_ALPHA, lw=0)
+        self.over = ax.fill_between([1, 2], [1, 1], [1, 1], color=SHADE[OVERTRAINED], alpha=SHADE_ALPHA, lw=0)
 
     def artists(self):
         return [self.under, self.over]
@@ -203,8 +227,8 @@ class ShadingLayer(Layer):
         self.over.set_visible(True)
 
     def legend(self, readout):
-        return [Patch(color=SHADE[UNDERTRAINED], alpha=0.25, label="undertrained region"),
-                Patch(color=SHADE[OVERTRAINED], alpha=0.25, label="over-trained region")]
+        return [Patch(color=SHADE[UNDERTRAINED], alpha=SHADE_ALPHA * 1.4, label="undertrained region"),
+                Patch(color=SHADE[OVERTRAINED], alpha=SHADE_ALPHA * 1.4, label="over-trained region")]
 
 
 class _PerLaw(Layer):
@@ -275,6 +299,8 @@ class FrontiersLayer(_PerLaw):
     def legend(self, readout):
         s = readout.scenario
         self.ensure(s.laws)
+        for k in s.laws:  # labelled here too: the figure sizes its legend before the layers update
+            self.frontiers[k].set_label(law_label(s, k))
         return [self.frontiers[k] for k in s.laws] + [self.fit_band] * self._fit_band_shown(s)
 
     def _fit_band_shown(self, scenario) -> bool:
@@ -463,7 +489,7 @@ class ModelsLayer(Layer):
                    for f, e, w, label in zip(face, edge, width, ["undertrained (hollow)", "near-optimal (filled)",
                                                                  "over-trained (rimmed)"], strict=True)]
         handles.append(Line2D([], [], ls=(0, (2, 2)), marker="D", color="#888888", ms=7, lw=0.8,
-                              label="MoE: active params, line to total"))
+                              label="MoE, line to total params"))
         return handles
 
 
@@ -498,15 +524,19 @@ class LabelsLayer(Layer):
         xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
         size = FONT["model"] * view.scale
         # The axes' place too: a legend that grows a row (a two-line entry) shrinks them at the same figure size.
+        contour_texts = [t for t in view.layer_of("contours").texts if t.get_text()]
         cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
-                     tuple(view.fig.canvas.get_width_height()), view.wide, tuple(view.ax.get_position().bounds))
+                     tuple(view.fig.canvas.get_width_height()), view.wide, tuple(view.ax.get_position().bounds),
+                     tuple((t.get_text(), t.get_position()) for t in contour_texts))
         placed = self.cache.get(cache_key)
         if placed is None:
             texts = [view.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
             # Iterations, not seconds, bound the search: the same picture on every machine.
             adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=view.ax,
                         expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=150)
-            placed = self.cache[cache_key] = self._keep_clear(texts)
+            points = np.column_stack([catalog["compute_params"].to_numpy(), catalog["tokens"].to_numpy()])
+            anchors = {name: (x, y) for name, x, y in zip(names, xs, ys, strict=True)}
+            placed = self.cache[cache_key] = self._keep_clear(texts, points, contour_texts, anchors)
             for text in texts:
                 text.remove()
         shown = key[key["name"].isin(set(readout.plotted["name"]) & set(placed))]
@@ -520,15 +550,30 @@ class LabelsLayer(Layer):
             leaders = LineCollection(segments, colors="#999999", linewidths=0.6, zorder=3.5)
             self.labels.append(view.ax.add_collection(leaders, autolim=False))
 
-    def _keep_clear(self, texts: list[Text]) -> dict[str, tuple[float, float, str, str]]:
+    def _keep_clear(self, texts: list[Text], points=None, contour_texts=(),
+                    anchors=None) -> dict[str, tuple[float, float, str, str]]:
         """Where adjustText left each label, moved inside the axes; a label still overlapping one of
-        higher priority (earlier in :data:`KEY_MODELS`) is left out (hovering still names it)."""
+        higher priority (earlier in :data:`KEY_MODELS`), a model's marker or a contour label is left
+        out (hovering still names it)."""
         view = self.view
         renderer = view.fig.canvas.get_renderer()
         frame = view.ax.get_window_extent(renderer)
+        marker_px = 6.0 * view.fig.canvas.device_pixel_ratio  # a marker's radius and a little air
+        xy = view.ax.transData.transform(points) if points is not None and len(points) else np.empty((0, 2))
+        anchors = anchors or {}
         to_data = view.ax.transData.inverted()
         order = sorted(texts, key=lambda t: KEY_MODELS.index(t.get_text()))
         kept, boxes = {}, []
+        contour_boxes = [c.get_window_extent(renderer) for c in contour_texts]
+
+        def clear(box) -> bool:
+            inside = (box.x0 >= frame.x0 + 1 and box.x1 <= frame.x1 - 1 and box.y0 >= frame.y0 + 1
+                      and box.y1 <= frame.y1 - 1)
+            on_marker = np.any((xy[:, 0] > box.x0 - marker_px) & (xy[:, 0] < box.x1 + marker_px)
+                               & (xy[:, 1] > box.y0 - marker_px) & (xy[:, 1] < box.y1 + marker_px))
+            return (inside and not on_marker and not any(box.overlaps(o) for o in boxes)
+                    and not any(box.overlaps(c) for c in contour_boxes))
+
         for text in order:
             box = text.get_window_extent(renderer)
             dx = max(0.0, frame.x0 + 2 - box.x0) - max(0.0, box.x1 - (frame.x1 - 2))
@@ -537,8 +582,21 @@ class LabelsLayer(Layer):
                 px, py = view.ax.transData.transform(text.get_position())
                 text.set_position(to_data.transform((px + dx, py + dy)))
                 box = text.get_window_extent(renderer)
-            if any(box.overlaps(other) for other in boxes):
-                continue
+            if not clear(box) and text.get_text() in anchors:
+                # Where adjustText left it collides: try the eight places around its own point.
+                ax0, ay0 = view.ax.transData.transform(anchors[text.get_text()])
+                gap = marker_px + 2
+                for (ox, oy, ha, va) in ((1, 0, "left", "center"), (-1, 0, "right", "center"),
+                                         (0, 1, "center", "bottom"), (0, -1, "center", "top"),
+                                         (1, 1, "left", "bottom"), (-1, 1, "right", "bottom"),
+                                         (1, -1, "left", "top"), (-1, -1, "right", "top")):
+                    text.set_ha(ha), text.set_va(va)
+                    text.set_position(to_data.transform((ax0 + ox * gap, ay0 + oy * gap)))
+                    box = text.get_window_extent(renderer)
+                    if clear(box):
+                        break
+            if not clear(box):
+                continue  # left to hover
             boxes.append(box)
             # adjustText centres the texts it moves: keep the alignment with the position.
             kept[text.get_text()] = (*text.get_position(), text.get_ha(), text.get_va())
