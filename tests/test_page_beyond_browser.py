@@ -19,7 +19,7 @@ def test_a_demand_link_shows_the_inference_aware_row(browser, voila_url, output_
         expect(page.locator(CANVAS).first).to_be_visible(timeout=30_000)
         aware = evaluate(Scenario(inference_tokens=1e13)).row("besiroglu2024").inference_aware
         table = page.locator(".se-table").first
-        expect(table).to_contain_text("inference-aware, T = 1e+13 tokens", timeout=30_000)
+        expect(table).to_contain_text(f"inference-aware, T = {fmt_count(1e13)} tokens", timeout=30_000)
         expect(table).to_contain_text(fmt_count(aware.params))
         expect(table).to_contain_text("total FLOPs (training + inference)")
         shoot(page, str(output_path) + "-serve-1e13.png")  # waits for the figure to settle, when asked for

@@ -157,7 +157,7 @@ def test_kernels_of_a_killed_browser_context_are_culled(browser, tmp_path):
             handle = pages[0].locator(".noUi-handle").first
             handle.focus()
             pages[0].keyboard.press("ArrowRight")
-            expect(pages[0].locator(".se-budget")).to_contain_text("6.46e+23", timeout=20_000)
+            expect(pages[0].locator(".se-budget")).to_contain_text("6.46e23", timeout=20_000)
         finally:
             kept.close()
 
