@@ -7,20 +7,10 @@ flags fail in argparse the same way.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 
-
-def _positive(text: str) -> float:
-    """A positive, finite number such as ``7e9``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive, finite number")
-    return value
+from .cli import _number as _positive  # one parser of positive numbers for every command
 
 
 def _finite(record: dict) -> dict:

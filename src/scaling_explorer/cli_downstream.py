@@ -12,15 +12,7 @@ import argparse
 import json
 import math
 
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive, finite number")
-    return value
+from .cli import _number as _positive  # one parser of positive numbers for every command
 
 
 def downstream_record(law_key: str, N: float, D: float) -> dict:
