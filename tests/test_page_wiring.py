@@ -129,19 +129,36 @@ def _diff(a: list[str], b: list[str]) -> str:
     return "\n".join(lines) + f"\n({len(only_a)} moved-only, {len(only_b)} fresh-only)"
 
 
+@pytest.fixture(scope="module")
+def moved_page():
+    """One page opened at the default view, moved to each field's value and back by the tests below
+    (building a page is most of such a test's cost), with what it showed at the default view."""
+    app = Explorer(raise_errors=True)
+    return app, widgets_shown(app), artists_drawn(app)
+
+
 @pytest.mark.parametrize("field", FIELDS, ids=[f.name for f in FIELDS])
-def test_a_page_moved_to_a_view_shows_what_a_page_opened_at_it_shows(field):
+def test_a_page_moved_to_a_view_shows_what_a_page_opened_at_it_shows(field, moved_page):
+    moved, default_widgets, default_artists = moved_page
     value = _example(field)
     target = Scenario().replace(**{field.name: value})
     assert target != Scenario(), f"the example for {field.name} is its default"
-    moved = Explorer(raise_errors=True)
+    assert moved.state.scenario == Scenario(), "an earlier test left the shared page off the default view"
     moved.state.update(**{field.name: value})
-    fresh = Explorer(raise_errors=True, scenario=target)
-    assert moved.state.scenario == fresh.state.scenario
-    a, b = widgets_shown(moved), widgets_shown(fresh)
-    assert a == b, _diff(a, b)
-    a, b = artists_drawn(moved), artists_drawn(fresh)
-    assert a == b, _diff(a, b)
+    try:
+        fresh = Explorer(raise_errors=True, scenario=target)
+        assert moved.state.scenario == fresh.state.scenario
+        a, b = widgets_shown(moved), widgets_shown(fresh)
+        assert a == b, _diff(a, b)
+        a, b = artists_drawn(moved), artists_drawn(fresh)
+        assert a == b, _diff(a, b)
+    finally:
+        moved.state.update(**{field.name: getattr(Scenario(), field.name)})
+    # ... and moved back, it shows the default view again.
+    a = widgets_shown(moved)
+    assert a == default_widgets, _diff(a, default_widgets)
+    a = artists_drawn(moved)
+    assert a == default_artists, _diff(a, default_artists)
 
 
 # -- the defects of issue 18, one test each -----------------------------------------------------

@@ -208,7 +208,7 @@ class Binder:
             same = binding.from_widget(widget.value) == value
         except (ValueError, TypeError):
             same = False
-        if not same:
+        if not same or getattr(widget, "index", 0) is None:  # a choice with nothing selected shows no value
             widget.value = binding.to_widget(value)
 
 
@@ -277,8 +277,9 @@ class LogQuantity(w.VBox):
         self.off, self.name, self.hint = off, name, hint
         self._syncing = False
         self._slider_shows = self.slider.value
-        rest = rest if rest is not None else (value if value != off else 10 ** a)
-        self._slider_shows = self.slider.value = on_log_grid(self.slider, rest)
+        # Where the slider rests while off: declared, never the last value (the view follows the state alone).
+        self._rest = on_log_grid(self.slider, rest if rest is not None else 10 ** a)
+        self._slider_shows = self.slider.value = self._rest
         parts = [self.slider, self.exact, self.message]
         super().__init__(children=([self.toggle] if self.toggle is not None else []) + parts,
                          layout=w.Layout(width="100%"))
@@ -297,13 +298,13 @@ class LogQuantity(w.VBox):
             on = value != self.off and value is not None
             if self.toggle is not None:
                 self.toggle.value = on
-            if on and math.isfinite(value) and value > 0:  # else the Scenario refuses it, with a message
-                grid = on_log_grid(self.slider, value)
+            if not on or (math.isfinite(value) and value > 0):  # else the Scenario refuses it, with a message
+                grid = on_log_grid(self.slider, value) if on else self._rest
                 if abs(math.log10(self.slider.value) - math.log10(grid)) >= 1e-9:
                     self.slider.value = grid
                 self._slider_shows = grid
             if self._parse(self.exact.value) != (True, value):
-                self.exact.value = "" if value is None else fmt_exact(value)
+                self.exact.value = fmt_exact(value) if on else ""  # off is an empty box, as on a fresh page
         finally:
             self._syncing = False
 

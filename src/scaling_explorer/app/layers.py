@@ -498,16 +498,19 @@ class LabelsLayer(Layer):
 
     Placement is computed once per figure size and type size for every key model the catalog
     can place (against every catalog point), then reused: filters only hide labels, and a law or
-    band change that moves no point costs nothing here. A thin leader joins label and point.
+    band change that moves no point costs nothing here. The placements are kept per process, keyed
+    by everything they depend on (adjustText is bounded by iterations, so the same inputs give the
+    same places): a second page at the same size places nothing. A thin leader joins label and point.
     """
 
     name = "labels"
     ignores = frozenset({"budget", "laws", "band", "model"}) | EXTRAS | MONEY
+    placements: dict = {}  # shared by every page of the process; at most PLACEMENTS_KEPT entries
+    PLACEMENTS_KEPT = 64
 
     def __init__(self, view):
         super().__init__(view)
         self.labels: list = []
-        self.cache: dict = {}
 
     def artists(self):
         return list(self.labels)
@@ -525,18 +528,22 @@ class LabelsLayer(Layer):
         size = FONT["model"] * view.scale
         # The axes' place too: a legend that grows a row (a two-line entry) shrinks them at the same figure size.
         contour_texts = [t for t in view.layer_of("contours").texts if t.get_text()]
-        cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), size,
-                     tuple(view.fig.canvas.get_width_height()), view.wide, tuple(view.ax.get_position().bounds),
+        all_x, all_y = catalog["compute_params"].to_numpy(), catalog["tokens"].to_numpy()
+        cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), all_x.round(6).tobytes(),
+                     all_y.round(6).tobytes(), size, tuple(view.fig.canvas.get_width_height()), view.fig.dpi,
+                     view.fig.canvas.device_pixel_ratio, view.wide, tuple(view.ax.get_position().bounds),
+                     view.ax.get_xlim(), view.ax.get_ylim(), view.ax.get_xscale(), view.ax.get_yscale(),
                      tuple((t.get_text(), t.get_position()) for t in contour_texts))
-        placed = self.cache.get(cache_key)
+        placed = self.placements.get(cache_key)
         if placed is None:
             texts = [view.ax.text(x, y, name, fontsize=size) for x, y, name in zip(xs, ys, names, strict=True)]
             # Iterations, not seconds, bound the search: the same picture on every machine.
-            adjust_text(texts, x=catalog["compute_params"].to_numpy(), y=catalog["tokens"].to_numpy(), ax=view.ax,
-                        expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=150)
-            points = np.column_stack([catalog["compute_params"].to_numpy(), catalog["tokens"].to_numpy()])
+            adjust_text(texts, x=all_x, y=all_y, ax=view.ax, expand=(1.2, 1.6), ensure_inside_axes=True, iter_lim=150)
             anchors = {name: (x, y) for name, x, y in zip(names, xs, ys, strict=True)}
-            placed = self.cache[cache_key] = self._keep_clear(texts, points, contour_texts, anchors)
+            placed = self._keep_clear(texts, np.column_stack([all_x, all_y]), contour_texts, anchors)
+            if len(self.placements) >= self.PLACEMENTS_KEPT:
+                self.placements.pop(next(iter(self.placements)))  # the oldest
+            self.placements[cache_key] = placed
             for text in texts:
                 text.remove()
         shown = key[key["name"].isin(set(readout.plotted["name"]) & set(placed))]

@@ -140,6 +140,9 @@ class PlotsView:
         self._title_lines = (1, 1)
         self._pointer = False
         self._room: tuple[int, int] | None = None  # the last width and height resize() was given
+        # The canvas's own size, until the browser tells its room: the figure grows from it (never
+        # from a size larger type once asked for, so leaving presentation mode gives it back).
+        self._given_size = tuple(figure.canvas.get_width_height())
         self._layout(*figure.canvas.get_width_height())
         state.watch(self._on_change)
         self.refresh()
@@ -183,7 +186,7 @@ class PlotsView:
         The axes keep at least a readable height: a figure whose legends need more than the room
         runs past the first screen rather than squash its panels.
         """
-        width, height = self.fig.canvas.get_width_height()
+        width, height = self._given_size
         if self._room is not None:  # else not yet told the browser's size: keep the canvas's, unless too small
             width, room = self._room
             height = (int(np.clip(width * 0.52, 420, max(420, room))) if width >= WIDE

@@ -143,7 +143,8 @@ class ModelTable:
         self.rows.observe(self._on_select, "value")
         self.budget_button.on_click(lambda _: self.errors.guard(self.message, self.set_budget))
         self.size_button.on_click(lambda _: self.errors.guard(self.message, self.size))
-        self.size_law.observe(lambda _: setattr(self.sizing, "value", ""), "value")
+        self.size_law.observe(self._on_pick, "value")
+        self._picked = None  # the law the user picked to size with (never one the page fell back to)
 
         self._widget = w.VBox([
             w.HBox([self.search, self.sort, self.ascending], layout=w.Layout(flex_flow="row wrap")),
@@ -170,12 +171,13 @@ class ModelTable:
         if changed & {"laws", "edits", "surface", "param_count", LAWS_CHANGED}:
             # The law to size with: the user's pick while it is shown, else the surface law, else the
             # first shown. A new surface law is the new default, as on a page opened at that view.
-            keep = None if "surface" in changed else self.size_law.value
+            if "surface" in changed:
+                self._picked = None
             options = [(law_label(s, k), k) for k in s.laws]
             with self._guard():
                 if list(self.size_law.options) != options:
                     self.size_law.options = options
-                for choice in (keep, s.surface, *s.laws):
+                for choice in (self._picked, s.surface, *s.laws):
                     if choice in s.laws:
                         self.size_law.value = choice
                         break
@@ -185,6 +187,11 @@ class ModelTable:
             self._render_detail()
             return
         self.refresh()
+
+    def _on_pick(self, change) -> None:
+        self.sizing.value = ""
+        if not self._reading_back:
+            self._picked = change.new
 
     def _select_current(self) -> None:
         model = self.state.scenario.model
