@@ -84,7 +84,7 @@ def _assert_all_gone(proc, kernels, everything, port, how):
     assert not port_open(port), f"port {port} still answers after {how}"
 
 
-@pytest.mark.parametrize(("sig", "pool"), [(signal.SIGTERM, 0), (signal.SIGINT, 2)])
+@pytest.mark.parametrize(("sig", "pool"), [(signal.SIGTERM, 0), (signal.SIGINT, 1)])
 def test_signal_on_serve_ends_voila_and_every_kernel(sig, pool, tmp_path):
     port = free_port()
     cmd = [sys.executable, "-m", "scaling_explorer", "serve", "--port", str(port), "--pool-size", str(pool)]
@@ -197,9 +197,11 @@ def test_a_visitor_never_waits_on_a_pool_kernel_that_is_not_started():
             assert status == 200 and "jupyter-config-data" in body
 
 
-def test_the_page_says_starting_before_the_kernel_has_run():
-    """The first bytes of a page whose kernel is still starting already say so (no blank page)."""
-    with VoilaServer() as server, urllib.request.urlopen(server.url, timeout=120) as r:
+def test_the_page_says_starting_before_the_kernel_has_run(voila_url):
+    """The first bytes of a page whose kernel is still starting already say so (no blank page).
+
+    The session's server has no pool, so this page's kernel starts only when it is asked for."""
+    with urllib.request.urlopen(voila_url, timeout=120) as r:
         head = b""
         while b"jupyter-config-data" not in head:  # the kernel's id comes once the kernel has started
             chunk = r.read1(65536)
@@ -211,14 +213,13 @@ def test_the_page_says_starting_before_the_kernel_has_run():
 
 
 @pytest.mark.browser
-def test_the_starting_state_gives_way_to_the_page(browser, tmp_path):
-    with VoilaServer(log_path=tmp_path / "voila.log") as server:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        try:
-            page = context.new_page()
-            page.goto(server.url, timeout=90_000, wait_until="commit")
-            expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
-            expect(page.locator("#se-starting")).to_be_hidden()
-            assert page.locator("#se-starting").count() == 1  # it was there, and is hidden now
-        finally:
-            context.close()
+def test_the_starting_state_gives_way_to_the_page(browser, voila_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(voila_url, timeout=90_000, wait_until="commit")
+        expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
+        expect(page.locator("#se-starting")).to_be_hidden()
+        assert page.locator("#se-starting").count() == 1  # it was there, and is hidden now
+    finally:
+        context.close()
