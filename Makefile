@@ -24,8 +24,14 @@ demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with POOL (4) 
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
 	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
-test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, browser
-	$(BIN)/python -m pytest
+# Two sessions: the headless tests spread over the cores (pytest-xdist), then the browser tests one at a
+# time (Chromium, Voila and their kernels already take both cores; Playwright's event loop must not meet
+# the headless tests' asyncio). Both always run; make fails if either does.
+TEST_WORKERS ?= auto
+test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs (in parallel), then browser, hub
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; headless=$$?; \
+	$(BIN)/python -m pytest -m browser; browser=$$?; \
+	exit $$(( headless || browser ))
 
 # Quick, headless benchmarks (no browser, no server; a few minutes); benchmarks/README.md says what each answers.
 QUICK_BENCH := bench_core bench_conventions bench_beyond bench_panels bench_fit bench_step bench_arrival

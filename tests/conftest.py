@@ -8,6 +8,8 @@ import pytest
 
 from scaling_explorer.serve import VoilaServer
 
+pytest_plugins = ["browser_order"]
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -48,14 +50,10 @@ def epoch_csv() -> Path:
 _PLAYWRIGHT_FIXTURES = {"page", "browser", "context", "browser_name"}
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Run every test that drives Chromium after the others.
-
-    Playwright's sync API keeps an event loop running in the main thread once it starts, so a later
-    test that calls ``asyncio.run`` (the fit panel's background fit) would fail; and pytest groups tests
-    by Playwright's session-scoped parameters wherever they first appear. A stable sort keeps the rest
-    in file order.
-    """
-    items.sort(key=lambda item: bool(item.get_closest_marker("browser")
-                                      or _PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ()))))
+    """Mark every test that drives Chromium ``browser``, before ``-m`` selects (``make test`` runs the
+    browser tests as a session of their own); ``browser_order`` then runs them after the others."""
+    for item in items:
+        if _PLAYWRIGHT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)

@@ -1,7 +1,6 @@
 """Notebooks run top to bottom under nbclient, both as a student runs them (solutions hidden) and as an
 instructor does (SCALING_EXPLORER_SOLUTIONS=1), and are committed without outputs."""
 
-import asyncio
 import os
 import re
 from pathlib import Path
@@ -41,41 +40,20 @@ def test_solutions_are_guarded_and_colours_come_from_style(path):
     assert not palettes, f"{path.name} defines its own palette; use scaling_explorer.style.law_color"
 
 
-async def _execute(path: Path, solutions: bool):
+def _execute(path: Path, solutions: bool):
     """``path`` run top to bottom in a fresh kernel, as a student (solutions hidden) or an instructor."""
     env = {**os.environ, "SCALING_EXPLORER_SOLUTIONS": "1" if solutions else "0"}
     nb = nbformat.read(path, as_version=4)
-    await NotebookClient(nb, timeout=60, kernel_name="python3",
-                         resources={"metadata": {"path": str(path.parent)}}).async_execute(env=env)
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
     return nb
 
 
 INSTRUCTED = [p for p in TEACHING if _solution_cells(nbformat.read(p, as_version=4))]
 
 
-@pytest.fixture(scope="module")
-def executed():
-    """Every run the tests below look at, two kernels at a time (a kernel's work is most of a run and
-    the test process only waits): {(name, solutions): notebook or the exception it raised}."""
-    jobs = [(p, False) for p in NOTEBOOKS] + [(p, True) for p in INSTRUCTED]
-
-    async def run_all():
-        slots = asyncio.Semaphore(2)
-
-        async def run(job):
-            async with slots:
-                return await _execute(*job)
-
-        return await asyncio.gather(*(run(job) for job in jobs), return_exceptions=True)
-
-    results = asyncio.run(run_all())
-    return {(p.name, solutions): r for (p, solutions), r in zip(jobs, results, strict=True)}
-
-
-def _ran(executed, path: Path, solutions: bool):
-    nb = executed[(path.name, solutions)]
-    if isinstance(nb, Exception):
-        raise nb
+def _ran(path: Path, solutions: bool):
+    nb = _execute(path, solutions)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     warnings = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr" and "Warning" in o.text]
@@ -84,8 +62,8 @@ def _ran(executed, path: Path, solutions: bool):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_runs_top_to_bottom_without_revealing_solutions(path, executed):
-    nb = _ran(executed, path, solutions=False)
+def test_runs_top_to_bottom_without_revealing_solutions(path):
+    nb = _ran(path, solutions=False)
     shown = [c.source.splitlines()[0] for c in _solution_cells(nb) if c.outputs]
     assert not shown, f"{path.name}: Run All prints solutions: {shown}"
     if path.name == "explorer.ipynb":
@@ -94,7 +72,7 @@ def test_runs_top_to_bottom_without_revealing_solutions(path, executed):
 
 
 @pytest.mark.parametrize("path", INSTRUCTED, ids=lambda p: p.name)
-def test_solutions_run_for_the_instructor(path, executed):
-    nb = _ran(executed, path, solutions=True)
+def test_solutions_run_for_the_instructor(path):
+    nb = _ran(path, solutions=True)
     silent = [c.source.splitlines()[2] for c in _solution_cells(nb) if not c.outputs]
     assert not silent, f"{path.name}: solution cells printed nothing with SCALING_EXPLORER_SOLUTIONS=1: {silent}"
