@@ -303,9 +303,10 @@ def test_flop_model_and_flatness_band_follow_the_readout():
     a.controls.flatness.value = 0.01
     row = a.state.readout.row("besiroglu2024")
     band = a.plots.flat_band["besiroglu2024"]
-    assert band.get_visible() and row.params_range is not None
+    flat = row.extra("flat_range")
+    assert band.get_visible() and flat is not None
     N, D = (np.asarray(x) for x in band.get_data())
-    assert (N[0], N[-1]) == pytest.approx(row.params_range)
+    assert (N[0], N[-1]) == pytest.approx((flat["params_low"], flat["params_high"]))
     np.testing.assert_allclose(6 * N * D, a.state.scenario.budget)  # on the budget's iso-FLOP line
     assert "within 1.0% of the optimal loss" in a.numbers.widget.value
     assert not a.plots.flat_band["hoffmann2022-approach1"].get_visible()  # no loss, no range
