@@ -191,7 +191,7 @@ class LawRow:
         return self.compute_optimal if name == "compute_optimal" else self.optimum(name)
 
     def optimum(self, name: str) -> Optimum | None:
-        """The allocation extra ``name`` gives (``inference_aware``, ...); None where it does not apply or is missing."""
+        """The allocation extra ``name`` gives (``inference_aware``, ...); None where not asked for or missing."""
         values = self.extras.get(name)
         return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS if f in values})
 
