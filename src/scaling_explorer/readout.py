@@ -263,6 +263,8 @@ class StatusCondition:
         As a view writes it: ``T = 1e13 tokens of demand`` (:meth:`text`).
     ratio_column : str
         The models' column of D / D_opt under it.
+    columns : tuple of str
+        The models' columns it adds, shown beside their status (break-even demand, D / D_opt at the demand).
     applies : bool
         False when the surface law cannot take it: the status is then the training-only one.
     unmet : str
@@ -277,9 +279,21 @@ class StatusCondition:
     applies: bool
     unmet: str
 
+    columns: tuple[str, ...] = ("break_even_inference_tokens", "d_over_d_opt_at_demand")
+
     def text(self, fmt: Callable[[float], str] = "{:.3g}".format) -> str:
         """``T = 1e+13 tokens of demand``, the value written by ``fmt``."""
         return f"{self.symbol} = {fmt(self.value)} {self.unit} of {self.noun}"
+
+
+def status_condition(scenario: Scenario, judged_table: pd.DataFrame) -> StatusCondition | None:
+    """What ``judged_table`` (:func:`judge` under ``scenario``) judged the models under; None for training alone."""
+    if not scenario.inference_tokens > 0:
+        return None
+    return StatusCondition(symbol="T", value=scenario.inference_tokens, unit="tokens", noun="demand",
+                           ratio_column="d_over_d_opt_at_demand",
+                           applies="d_over_d_opt_at_demand" in judged_table.columns,
+                           unmet="demand needs a Chinchilla-form law")
 
 
 def law_label(scenario: Scenario, key: str) -> str:
@@ -356,14 +370,25 @@ def _chinchilla_form(law) -> bool:
     return True
 
 
-@lru_cache(maxsize=64)
-def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` plus break-even demand, ``status_training`` and ``extrapolated``; cached.
+def judge(table: pd.DataFrame, law, band: float, inference_tokens: float = 0.0, *,
+          strict: bool = False) -> pd.DataFrame:
+    """A :func:`~scaling_explorer.catalog.classify` table judged under the whole scenario (a copy).
 
-    ``break_even_inference_tokens`` is NaN where there is none and ``break_even_reason`` says why;
-    ``extrapolated`` marks a model whose N and D lie outside the law's fitted span.
+    ``status`` is at the demand ``inference_tokens`` where it is above 0 and the law can take it
+    (:func:`~scaling_explorer.catalog.classify_at_demand`: then also ``status_at_demand`` and
+    ``d_over_d_opt_at_demand``), with ``status_training`` beside it; ``break_even_inference_tokens``
+    (NaN where there is none, ``break_even_reason`` says why) and ``extrapolated`` (N and D outside
+    the law's fitted span). ``strict``: raise ``NotApplicable`` rather than fall back to the
+    training-only status where the law cannot take the demand.
     """
-    table = classified(law, band, param_count).copy()
+    if inference_tokens > 0:
+        try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
+            judged_table = classify_at_demand(table, law, inference_tokens, (1.0 / band, band))
+            return _scenario_status(judged_table, law, "status_at_demand")
+        except NotApplicable:
+            if strict:
+                raise
+    table = table.copy()
     placed = table["not_plotted"] == ""  # neither undisclosed nor refused by the law
     table["break_even_inference_tokens"] = np.nan
     if placed.any():
@@ -373,14 +398,18 @@ def classified_with_break_even(law, band: float, param_count: str = "native") ->
 
 
 @lru_cache(maxsize=64)
-def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` judged under the demand: ``status`` at the demand, ``status_training`` without it.
+def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
+    """:func:`classified` judged without demand (:func:`judge`); cached."""
+    return judge(classified(law, band, param_count), law, band)
 
-    Also ``status_at_demand`` (the same as ``status``; kept for old readers) and ``d_over_d_opt_at_demand``
-    (:func:`~scaling_explorer.catalog.classify_at_demand`). Cached: a budget step does not change it.
+
+@lru_cache(maxsize=64)
+def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
+    """:func:`classified` judged at the demand (:func:`judge`; ``NotApplicable`` where the law cannot take it).
+
+    Cached: a budget step does not change it.
     """
-    table = classify_at_demand(classified(law, band, param_count), law, inference_tokens, (1.0 / band, band))
-    return _scenario_status(table, law, "status_at_demand")
+    return judge(classified(law, band, param_count), law, band, inference_tokens, strict=True)
 
 
 def judged(scenario: Scenario, key: str) -> pd.DataFrame:
@@ -752,13 +781,7 @@ class Readout:
     @cached_property
     def status_condition(self) -> StatusCondition | None:
         """What the models' status (and the shading) is judged under besides training: None when nothing is."""
-        s = self.scenario
-        if not s.inference_tokens > 0:
-            return None
-        return StatusCondition(symbol="T", value=s.inference_tokens, unit="tokens", noun="demand",
-                               ratio_column="d_over_d_opt_at_demand",
-                               applies="d_over_d_opt_at_demand" in self.all_models.columns,
-                               unmet="demand needs a Chinchilla-form law")
+        return status_condition(self.scenario, self.all_models)
 
     def band_edges(self, flops) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The near-optimal band's edges for the surface law along budgets ``flops``: (N_low, D_low, N_high, D_high).
