@@ -78,11 +78,6 @@ def _law_name(text: str) -> str:
 
 
 # -- every query key as a flag ---------------------------------------------------------------------
-#: Old flag spellings kept working, by field name.
-FLAG_ALIASES = {"budget": ("--flops",), "inference_tokens": ("--inference-tokens",),
-                "unique_tokens": ("--unique-tokens",), "param_count": ("--param-count",),
-                "flop_model": ("--flop-model",), "flatness": ("--flatness",), "target_loss": ("--target-loss",),
-                "hardware": ("--hardware",), "architecture": ("--architecture",), "edits": ("--edits",)}
 
 
 class _QueryValue(argparse.Action):
@@ -98,7 +93,7 @@ class _QueryValue(argparse.Action):
 
 
 def add_scenario_options(parser: argparse.ArgumentParser, *, aliases: dict | None = None) -> None:
-    """Add ``--scenario QUERY`` and one flag per Scenario query key (with :data:`FLAG_ALIASES`) to ``parser``.
+    """Add ``--scenario QUERY`` and one flag per Scenario query key (and its older ``Choice.flags``) to ``parser``.
 
     ``aliases`` adds command-specific spellings, {field name: ("--flag", ...)}.
     """
@@ -108,7 +103,7 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, aliases: dict | Non
     group.add_argument("--scenario", default="", metavar="QUERY",
                        help='a query string as in a link, e.g. "budget=1e24&laws=besiroglu2024"; flags override it')
     for name, c in FIELDS.items():
-        flags = [f"--{c.key}", *FLAG_ALIASES.get(name, ()), *(aliases or {}).get(name, ())]
+        flags = [f"--{c.key}", *c.flags, *(aliases or {}).get(name, ())]
         flags = [f for f in dict.fromkeys(flags) if f not in parser._option_string_actions]
         group.add_argument(*flags, dest=f"q_{c.key}", action=_QueryValue, metavar=c.key.upper(),
                            help=f"{c.doc}: {c.describe_range()}".replace("%", "%%"))
