@@ -26,6 +26,7 @@ from ..counting import dense_non_embedding
 from ..distill import Accounting, distillation_region, teacher_from_spec
 from ..downstream import has_downstream
 from ..readout import law_label
+from ..scenario import LAYERS
 from ..style import SHADE, STATUS_COLOR, law_style
 from .state import EXTRAS, FILTERS, FIT_KEY, JUDGING, MONEY
 
@@ -105,6 +106,14 @@ class Layer:
     name: ClassVar[str]
     ignores: ClassVar[frozenset[str]] = frozenset()
     animated: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The hide keys are the link's vocabulary, declared by the library (scenario.LAYERS: the CLI and lecture
+        # files check them without the widget stack); a layer takes one of them as its name.
+        if "name" in cls.__dict__ and cls.name not in LAYERS:
+            raise TypeError(f"{cls.__name__}.name {cls.name!r} is not a hide key: add it to "
+                            f"scaling_explorer.scenario.LAYERS ({', '.join(LAYERS)})")
 
     def __init__(self, view: PlotsView):
         self.view = view
