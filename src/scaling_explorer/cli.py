@@ -371,7 +371,7 @@ def cmd_models(args) -> None:
     law = scenario.law(key)
     table = classify(load_models(args.file), law, near_optimal_band=(1 / scenario.band, scenario.band))
     # As the page judges them; a condition the law cannot take (demand on a non-Chinchilla law) is exit 2.
-    table = judge(table, law, scenario.band, scenario.inference_tokens, strict=True)
+    table = judge(table, law, scenario, strict=True)
     columns = list(CLI_COLUMNS)
     condition = status_condition(scenario, table)
     if condition is not None:

@@ -370,9 +370,18 @@ def _chinchilla_form(law) -> bool:
     return True
 
 
-def judge(table: pd.DataFrame, law, band: float, inference_tokens: float = 0.0, *,
-          strict: bool = False) -> pd.DataFrame:
-    """A :func:`~scaling_explorer.catalog.classify` table judged under the whole scenario (a copy).
+def judge(table: pd.DataFrame, law, scenario: Scenario, *, strict: bool = False) -> pd.DataFrame:
+    """A :func:`~scaling_explorer.catalog.classify` table judged by ``law`` under the whole scenario (a copy).
+
+    As :attr:`Readout.all_models` is judged (:func:`_judge`); ``strict``: raise ``NotApplicable`` rather
+    than fall back to the training-only status where the law cannot take the scenario's demand.
+    """
+    return _judge(table, law, scenario.band, scenario.inference_tokens, strict=strict)
+
+
+def _judge(table: pd.DataFrame, law, band: float, inference_tokens: float = 0.0, *,
+           strict: bool = False) -> pd.DataFrame:
+    """:func:`judge` with the scenario's band and demand as numbers.
 
     ``status`` is at the demand ``inference_tokens`` where it is above 0 and the law can take it
     (:func:`~scaling_explorer.catalog.classify_at_demand`: then also ``status_at_demand`` and
@@ -400,7 +409,7 @@ def judge(table: pd.DataFrame, law, band: float, inference_tokens: float = 0.0, 
 @lru_cache(maxsize=64)
 def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
     """:func:`classified` judged without demand (:func:`judge`); cached."""
-    return judge(classified(law, band, param_count), law, band)
+    return _judge(classified(law, band, param_count), law, band)
 
 
 @lru_cache(maxsize=64)
@@ -409,7 +418,7 @@ def classified_at_demand(law, band: float, inference_tokens: float, param_count:
 
     Cached: a budget step does not change it.
     """
-    return judge(classified(law, band, param_count), law, band, inference_tokens, strict=True)
+    return _judge(classified(law, band, param_count), law, band, inference_tokens, strict=True)
 
 
 def judged(scenario: Scenario, key: str) -> pd.DataFrame:

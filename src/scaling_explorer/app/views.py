@@ -13,7 +13,7 @@ import numpy as np
 
 from ..catalog import NOT_DESCRIBED, NOT_PLOTTED
 from ..laws import law_caveat
-from ..readout import ALLOCATION_COLUMNS, allocation_columns, law_label
+from ..readout import ALLOCATION_COLUMNS, OPTIMUM_UNITS, allocation_columns, law_label
 from ..readout import EXTRAS as REGISTERED_EXTRAS
 from ..style import STATUS_COLOR, law_style
 from .format import fill, fmt_count, fmt_flops
@@ -41,12 +41,11 @@ def extra_line(name: str, values: dict) -> str:
     return f"{html.escape(extra.label)}: " + " &middot; ".join(parts)
 
 
-def _epochs(x) -> str:
-    return "—" if x is None else f"{x:.3g}"
-
-
-#: How the table writes each allocation column (:data:`scaling_explorer.readout.ALLOCATION_COLUMNS`).
-_ALLOCATION_FORMAT = {"training_flops": fmt_flops, "total_flops": fmt_flops, "epochs": _epochs}
+def _allocation_cell(column: str, value) -> str:
+    """An allocation column's value (:data:`scaling_explorer.readout.ALLOCATION_COLUMNS`) as the table writes it."""
+    if OPTIMUM_UNITS.get(column) == "FLOPs":
+        return fmt_flops(value)
+    return "—" if value is None else f"{value:.3g}"
 
 
 class NumbersView:
@@ -80,7 +79,7 @@ class NumbersView:
             loss = values.get("loss")
             return (f"<td>{fmt_count(values['params'])}</td><td>{fmt_count(values['tokens'])}</td>"
                     f"<td>{values['tokens_per_param']:.3g}</td><td>{'—' if loss is None else f'{loss:.3f}'}</td>"
-                    + range_cells + "".join(f"<td>{_ALLOCATION_FORMAT[c](values.get(c))}</td>" for c in more))
+                    + range_cells + "".join(f"<td>{_allocation_cell(c, values.get(c))}</td>" for c in more))
 
         def range_cells(row) -> str:
             out = ""
