@@ -34,6 +34,13 @@ An extra that answers the question asked (like ``data_constrained`` or ``target`
 ``answers=N`` (the highest applying one wins); its allocation, in the keys of :class:`Optimum`,
 then becomes the row's top level in the exports, with the compute-optimal one kept under
 ``compute_optimal``.
+
+The page's numbers table shows an extra as it declares (:attr:`Extra.shown_as`): a line of values
+under the law's row (the default), an allocation row of its own (``shown_as="allocation"``, with a
+``caption`` template such as ``"with U = {unique_tokens:count} unique tokens"`` and the allocation
+``columns`` it needs) or columns of the law's row (``shown_as="range"``, ``ranges``). The models'
+status and the shading are judged under :attr:`Readout.status_condition` (the demand, where the
+surface law can take it): :func:`judge`, :meth:`Readout.band_edges`.
 """
 
 from __future__ import annotations
