@@ -530,9 +530,18 @@ ALLOCATION_COLUMNS = {"training_flops": ("training FLOPs", ""),
                       "epochs": ("epochs (D / U)", "")}
 
 
-def allocation_columns(scenario: Scenario) -> list[str]:
-    """The columns of :data:`ALLOCATION_COLUMNS` that the extras applying to ``scenario`` ask for, in order."""
-    wanted = {c for e in EXTRAS.values() if e.columns and e.applies(scenario) for c in e.columns}
+def applying_extras(scenario: Scenario) -> tuple[Extra, ...]:
+    """The registered extras that ``scenario`` asks for, in display order."""
+    return tuple(e for e in EXTRAS.values() if e.applies(scenario))
+
+
+def allocation_columns(scenario: Scenario, applying: tuple[Extra, ...] | None = None) -> list[str]:
+    """The columns of :data:`ALLOCATION_COLUMNS` that the extras applying to ``scenario`` ask for, in order.
+
+    ``applying`` gives those extras when known (:attr:`Readout.applying`), to save asking each again.
+    """
+    applying = applying_extras(scenario) if applying is None else applying
+    wanted = {c for e in applying for c in e.columns}
     return [c for c in ALLOCATION_COLUMNS if c in wanted]
 
 
@@ -721,8 +730,8 @@ def extrapolation_warning(key: str, fitted_flops: tuple[float, float] | None) ->
     return f"{key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
 
 
-def law_row(scenario: Scenario, key: str) -> LawRow:
-    """The row of law ``key`` at the scenario's budget, with every extra the scenario asks for."""
+def law_row(scenario: Scenario, key: str, applying: tuple[Extra, ...] | None = None) -> LawRow:
+    """The row of law ``key`` at the scenario's budget, with every extra the scenario asks for (``applying``)."""
     law = scenario.law(key)
     C = scenario.budget
     N, D = (float(x) for x in law.compute_optimal(C))
@@ -748,9 +757,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
         total_flops=float(lifetime_flops(law, N, D, T)) if T else None, epochs=None if U is None else D / U,
         extras=extras, reasons=reasons, warnings=warnings,
     )
-    for extra in EXTRAS.values():
-        if not extra.applies(scenario):
-            continue
+    for extra in applying_extras(scenario) if applying is None else applying:
         try:
             extras[extra.name] = extra.compute(law, scenario, row)
         except (Missing, NotApplicable) as exc:
@@ -776,11 +783,14 @@ class Readout:
     budget : BudgetReadout
     rows : tuple of LawRow
         One per shown law, in the scenario's order.
+    applying : tuple of Extra
+        The registered extras the scenario asks for, in display order.
     """
 
     scenario: Scenario
     budget: BudgetReadout
     rows: tuple[LawRow, ...]
+    applying: tuple[Extra, ...] = ()
 
     @cached_property
     def all_models(self) -> pd.DataFrame:
@@ -977,8 +987,9 @@ def budget_readout(scenario: Scenario) -> BudgetReadout:
 
 def evaluate(scenario: Scenario) -> Readout:
     """Every number ``scenario`` shows: the budget's conversions and one row per shown law."""
+    applying = applying_extras(scenario)  # asked once, not once per law
     return Readout(scenario=scenario, budget=budget_readout(scenario),
-                   rows=tuple(law_row(scenario, key) for key in scenario.laws))
+                   rows=tuple(law_row(scenario, key, applying) for key in scenario.laws), applying=applying)
 
 
 # The extras of the features beyond the pre-training budget register themselves (after the built-ins above).

@@ -48,6 +48,9 @@ class _PageFormatter(string.Formatter):
         return fmt_count(value) if format_spec == "count" else super().format_field(value, format_spec)
 
 
+_FORMATTER = _PageFormatter()
+
+
 class _FieldsOf(dict):
     def __init__(self, scenario):
         super().__init__()
@@ -62,4 +65,4 @@ def fill(template: str, scenario) -> str:
 
     ``fill("with U = {unique_tokens:count} unique tokens", s)`` gives ``with U = 200 B unique tokens``.
     """
-    return _PageFormatter().vformat(template, (), _FieldsOf(scenario))
+    return _FORMATTER.vformat(template, (), _FieldsOf(scenario))

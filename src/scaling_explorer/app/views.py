@@ -5,7 +5,6 @@ They compute nothing: every number comes from ``state.readout`` (``evaluate(scen
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import math
 
@@ -69,9 +68,9 @@ class NumbersView:
         readout = self.state.readout
         s = readout.scenario
         b = readout.budget
-        shown = [extra for extra in REGISTERED_EXTRAS.values() if extra.applies(s)]
+        shown = readout.applying
         ranges = [(extra.name, *spec) for extra in shown if extra.shown_as == "range" for spec in extra.ranges]
-        more = allocation_columns(s)
+        more = allocation_columns(s, shown)
         columns = 5 + len(ranges) + len(more)
         no_ranges = "<td>—</td>" * len(ranges)
 
@@ -107,7 +106,7 @@ class NumbersView:
             # Beside lifetime FLOPs, the compute-optimal row is the training-only answer.
             mode = " <span class='se-note'>training only</span>" if "total_flops" in more else ""
             rows.append(f"<tr><td>{swatch} {html.escape(row.label)}{note}{mode}</td>"
-                        + cells(dataclasses.asdict(row.compute_optimal), range_cells(row)) + "</tr>")
+                        + cells(vars(row.compute_optimal), range_cells(row)) + "</tr>")
             for extra in shown:
                 values = row.extra(extra.name)
                 if extra.shown_as != "allocation" or values is None:
