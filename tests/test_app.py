@@ -218,16 +218,19 @@ def test_numbers_table_agrees_with_show_and_optimal_json(query):
     """The page's table text, `show --json` and (for unedited laws) `optimal --json` give the same numbers."""
     import json
     import re
-    import subprocess
-    import sys
+
+    from test_cli import run
 
     from scaling_explorer import Scenario
 
+    def cli_json(*args):  # the CLI in-process (test_cli.py keeps the subprocess smoke tests)
+        out = run(*args, "--json")
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
     app = Explorer(raise_errors=True, scenario=Scenario.from_query(query))
     cells = [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr><td>.*?</tr>", app.numbers.widget.value)]
-    cli = [sys.executable, "-m", "scaling_explorer"]
-    shown = json.loads(subprocess.run([*cli, "show", "--scenario", query, "--json"], capture_output=True,
-                                      text=True, check=True).stdout)["rows"]
+    shown = cli_json("show", "--scenario", query)["rows"]
     assert len(cells) == len(shown)
     for row, (_, n, d, per, loss) in zip(shown, cells, strict=True):
         assert _parse_count(n) == pytest.approx(row["params"], rel=5e-3)
@@ -235,9 +238,7 @@ def test_numbers_table_agrees_with_show_and_optimal_json(query):
         assert float(per) == pytest.approx(row["tokens_per_param"], rel=5e-3)
         assert (loss == "—") if row["loss"] is None else float(loss) == pytest.approx(row["loss"], abs=5e-4)
         if "edit=" not in query or row["key"] != "besiroglu2024":
-            alone = json.loads(subprocess.run([*cli, "optimal", "--law", row["key"], "--flops",
-                                               str(row["training_flops"]), "--json"], capture_output=True, text=True,
-                                              check=True).stdout)["rows"]
+            alone = cli_json("optimal", "--law", row["key"], "--flops", str(row["training_flops"]))["rows"]
             assert alone == [row]
 
 
@@ -303,9 +304,10 @@ def test_flop_model_and_flatness_band_follow_the_readout():
     a.controls.flatness.value = 0.01
     row = a.state.readout.row("besiroglu2024")
     band = a.plots.flat_band["besiroglu2024"]
-    assert band.get_visible() and row.params_range is not None
+    flat = row.extra("flat_range")
+    assert band.get_visible() and flat is not None
     N, D = (np.asarray(x) for x in band.get_data())
-    assert (N[0], N[-1]) == pytest.approx(row.params_range)
+    assert (N[0], N[-1]) == pytest.approx((flat["params_low"], flat["params_high"]))
     np.testing.assert_allclose(6 * N * D, a.state.scenario.budget)  # on the budget's iso-FLOP line
     assert "within 1.0% of the optimal loss" in a.numbers.widget.value
     assert not a.plots.flat_band["hoffmann2022-approach1"].get_visible()  # no loss, no range

@@ -13,6 +13,7 @@ import pytest
 
 from scaling_explorer import Scenario
 from scaling_explorer.app import Explorer
+from scaling_explorer.app.format import fmt_count
 from scaling_explorer.app.layers import ERROR_LABEL, ERROR_LEVELS
 from scaling_explorer.downstream import TRUST_NOTE
 
@@ -103,3 +104,44 @@ def test_model_card_shows_observed_scores_with_their_source():
     assert "Ruan, Maddison &amp; Hashimoto 2024" in card
     app.state.update(model="Chinchilla")  # not in their table
     assert "Observed benchmark scores" not in app.card.widget.value
+
+
+def test_a_new_extra_reaches_the_numbers_table_as_it_declares_itself():
+    # A feature adds an allocation row and range columns by registering an extra: the page needs no edit.
+    import ipywidgets as w
+
+    from scaling_explorer.app.state import AppState
+    from scaling_explorer.app.views import NumbersView
+    from scaling_explorer.readout import register_extra, unregister_extra
+
+    def halved(law, s, row):  # half the compute-optimal N on the same budget's iso-FLOP line (6ND)
+        N = row.params / 2
+        D = s.budget / (6 * N)
+        return {"params": N, "tokens": D, "tokens_per_param": D / N, "loss": float(law.loss(N, D)),
+                "training_flops": s.budget, "total_flops": s.budget}
+
+    def spread(law, s, row):
+        return {"low": row.params / s.mfu, "high": row.params * s.mfu * 10}
+
+    register_extra("halved", label="half size", applies=lambda s: s.mfu != 0.4, compute=halved,
+                   values=("params", "tokens", "tokens_per_param", "loss", "training_flops", "total_flops"),
+                   shown_as="allocation", caption="half N at MFU {mfu:.0%}", title="half the optimal N",
+                   columns=("training_flops",))
+    register_extra("spread", label="spread", applies=lambda s: s.mfu != 0.4, compute=spread, values=("low", "high"),
+                   shown_as="range", ranges=(("N spread at {budget:count} FLOPs", "low", "high"),))
+    try:
+        state = AppState(Scenario(laws=("besiroglu2024",), budget=1e24))
+        view = NumbersView(state, w.HTML())
+        assert "half N" not in view.widget.value and "spread" not in view.widget.value
+        state.update(mfu=0.5)
+        table = view.widget.value
+        row = state.readout.row("besiroglu2024")
+        assert '<tr class="se-sub" title="half the optimal N"><td>&#8627; half N at MFU 50%</td>' in table
+        assert "<th>N spread at 1e24 FLOPs</th>" in table and "<th>training FLOPs</th>" in table
+        assert table.count("<th>") == 7  # law, N, D, D/N, loss, the range, training FLOPs
+        N = row.params
+        assert f"<td>{fmt_count(N / 2)}</td>" in table
+        assert f"<td>{fmt_count(N / 0.5)} – {fmt_count(N * 5)}</td>" in table
+    finally:
+        unregister_extra("halved")
+        unregister_extra("spread")

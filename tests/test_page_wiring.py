@@ -255,6 +255,13 @@ def test_hide_keys_are_the_layer_names():
     assert sorted(HIDE_KEYS) == sorted(LAYERS)
 
 
+def test_a_layer_named_outside_the_hide_keys_is_refused_where_it_is_declared():
+    from scaling_explorer.app.layers import Layer
+
+    with pytest.raises(TypeError, match="scenario.LAYERS"):
+        type("HaloLayer", (Layer,), {"name": "halo"})
+
+
 def test_watch_returns_a_disposer_and_ignores_what_it_declares():
     app = Explorer()
     seen = []

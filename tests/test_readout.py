@@ -104,3 +104,38 @@ def test_numbers_table_lists_the_answer_then_each_extra():
     assert names[:4] == ["label", "params", "tokens", "tokens_per_param"] and "total_flops" in names
     assert "inference_aware_params" in names and "flat_range_params_low" in names
     assert len(rows) == len(r.rows) and rows[0]["params"] == r.rows[0].params
+
+
+@pytest.mark.parametrize("demand", [0.0, 1e13])
+def test_the_shading_edges_and_the_models_status_agree(demand):
+    # The defect: the plot drew a model as near-optimal while the table called it over-trained. Both now
+    # come from the Readout: a placed model is over-trained exactly when it lies above the high edge (and
+    # undertrained below the low one), at the demand when one is set.
+    r = evaluate(Scenario(inference_tokens=demand))
+    assert (r.status_condition is None) == (demand == 0) and (demand == 0 or r.status_condition.applies)
+    N_low, D_low, N_high, D_high = r.band_edges(np.geomspace(1e8, 1e36, 400))
+    models = r.plotted[r.plotted["status"] != "not described"]
+    logN, logD = np.log(models["compute_params"].to_numpy(float)), np.log(models["tokens"].to_numpy(float))
+    checked = 0
+    for N_edge, D_edge, status, above in ((N_high, D_high, "overtrained", True),
+                                          (N_low, D_low, "undertrained", False)):
+        order = np.argsort(N_edge)
+        inside = (logN > np.log(N_edge.min())) & (logN < np.log(N_edge.max()))
+        edge = np.interp(logN, np.log(N_edge[order]), np.log(D_edge[order]))
+        clear = inside & (np.abs(logD - edge) > 0.02)  # off the edge by more than 2% in D
+        is_status = (models["status"] == status).to_numpy()
+        np.testing.assert_array_equal(is_status[clear], ((logD > edge) if above else (logD < edge))[clear])
+        checked += int(clear.sum())
+    assert checked > 100  # both edges checked against most of the catalog
+
+
+def test_the_status_condition_names_what_a_law_cannot_take():
+    r = evaluate(Scenario(inference_tokens=1e13, surface="kaplan2020"))
+    condition = r.status_condition
+    assert not condition.applies and "Chinchilla-form" in condition.unmet
+    assert condition.text() == "T = 1e+13 tokens of demand"
+    assert condition.ratio_column not in r.all_models.columns
+    # The shading falls back to the training-only band, as the status does.
+    trained = evaluate(Scenario(surface="kaplan2020")).band_edges(np.geomspace(1e18, 1e26, 5))
+    for a, b in zip(r.band_edges(np.geomspace(1e18, 1e26, 5)), trained, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -236,7 +236,7 @@ def test_param_count_flop_model_and_flatness_reach_every_row():
     from scaling_explorer.reexpress import reexpress
 
     default = evaluate(Scenario())
-    assert all(r.params_range is None and r.flop_model == "6ND" for r in default.rows)
+    assert all(r.extra("flat_range") is None and r.flop_model == "6ND" for r in default.rows)
     s = Scenario.from_query("count=non-embedding&flat=0.01&laws=besiroglu2024,kaplan2020,hoffmann2022-approach1")
     assert s.to_query() == "laws=besiroglu2024,kaplan2020,hoffmann2022-approach1&count=non-embedding&flat=0.01"
     r = evaluate(s)
@@ -246,11 +246,13 @@ def test_param_count_flop_model_and_flatness_reach_every_row():
     N, D = law.compute_optimal(s.budget)
     assert (epoch.params, epoch.tokens) == pytest.approx((float(N), float(D)), rel=1e-12)
     flat = flat_optimum(law, s.budget, 0.01)
-    assert epoch.params_range == pytest.approx((float(flat.params_low), float(flat.params_high)))
-    assert epoch.tokens_range[0] < epoch.tokens < epoch.tokens_range[1]
+    given = epoch.extra("flat_range")
+    assert (given["params_low"], given["params_high"]) == pytest.approx((float(flat.params_low),
+                                                                         float(flat.params_high)))
+    assert given["tokens_low"] < epoch.tokens < given["tokens_high"]
     # Kaplan already counts non-embedding parameters: unchanged; an allocation law has no loss, no range.
     assert r.row("kaplan2020").params == default.row("kaplan2020").params
-    assert r.row("hoffmann2022-approach1").params_range is None
+    assert r.row("hoffmann2022-approach1").extra("flat_range") is None
     total = evaluate(Scenario(param_count="total"))
     assert total.row("kaplan2020").params_meaning == "total" and ", total N" in total.row("kaplan2020").label
     assert total.row("kaplan2020").params > default.row("kaplan2020").params

@@ -78,11 +78,6 @@ def _law_name(text: str) -> str:
 
 
 # -- every query key as a flag ---------------------------------------------------------------------
-#: Old flag spellings kept working, by field name.
-FLAG_ALIASES = {"budget": ("--flops",), "inference_tokens": ("--inference-tokens",),
-                "unique_tokens": ("--unique-tokens",), "param_count": ("--param-count",),
-                "flop_model": ("--flop-model",), "flatness": ("--flatness",), "target_loss": ("--target-loss",),
-                "hardware": ("--hardware",), "architecture": ("--architecture",), "edits": ("--edits",)}
 
 
 class _QueryValue(argparse.Action):
@@ -98,7 +93,7 @@ class _QueryValue(argparse.Action):
 
 
 def add_scenario_options(parser: argparse.ArgumentParser, *, aliases: dict | None = None) -> None:
-    """Add ``--scenario QUERY`` and one flag per Scenario query key (with :data:`FLAG_ALIASES`) to ``parser``.
+    """Add ``--scenario QUERY`` and one flag per Scenario query key (and its older ``Choice.flags``) to ``parser``.
 
     ``aliases`` adds command-specific spellings, {field name: ("--flag", ...)}.
     """
@@ -108,7 +103,7 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, aliases: dict | Non
     group.add_argument("--scenario", default="", metavar="QUERY",
                        help='a query string as in a link, e.g. "budget=1e24&laws=besiroglu2024"; flags override it')
     for name, c in FIELDS.items():
-        flags = [f"--{c.key}", *FLAG_ALIASES.get(name, ()), *(aliases or {}).get(name, ())]
+        flags = [f"--{c.key}", *c.flags, *(aliases or {}).get(name, ())]
         flags = [f for f in dict.fromkeys(flags) if f not in parser._option_string_actions]
         group.add_argument(*flags, dest=f"q_{c.key}", action=_QueryValue, metavar=c.key.upper(),
                            help=f"{c.doc}: {c.describe_range()}".replace("%", "%%"))
@@ -368,26 +363,20 @@ def _span(span) -> str:
 
 def cmd_models(args) -> None:
     """``models``: the catalog judged by one law under the scenario."""
-    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, classify_at_demand, load_models
+    from .catalog import CLI_COLUMNS, NOT_DESCRIBED, classify, load_models
+    from .readout import judge, status_condition
 
     scenario = _law_scenario(args)
     key = args.law or scenario.surface
     law = scenario.law(key)
-    band = (1 / scenario.band, scenario.band)
-    table = classify(load_models(args.file), law, near_optimal_band=band)
+    table = classify(load_models(args.file), law, near_optimal_band=(1 / scenario.band, scenario.band))
+    # As the page judges them; a condition the law cannot take (demand on a non-Chinchilla law) is exit 2.
+    table = judge(table, law, scenario, strict=True)
     columns = list(CLI_COLUMNS)
-    if _given(args, "serve"):
-        table = classify_at_demand(table, law, scenario.inference_tokens, band)  # NotApplicable: exit 2
-        table["status_training"] = table["status"]
-        table["status"] = table["status_at_demand"]
-        columns[columns.index("status"):columns.index("status") + 1] = [
-            "break_even_inference_tokens", "d_over_d_opt_at_demand", "status", "status_training"]
-    fitted = law.fitted_range
-    placed = table["not_plotted"] == ""
-    table["extrapolated"] = False
-    if fitted is not None:
-        table.loc[placed, "extrapolated"] = ~fitted.contains(table.loc[placed, "compute_params"].to_numpy(float),
-                                                             table.loc[placed, "tokens"].to_numpy(float))
+    condition = status_condition(scenario, table)
+    if condition is not None:
+        columns[columns.index("status"):columns.index("status") + 1] = [*condition.columns, "status",
+                                                                         "status_training"]
     columns.insert(columns.index("caveats"), "extrapolated")
     if law.params_meaning is laws.NON_EMBEDDING_PARAMS:
         n = int((table["params_basis"] == "non-embedding").sum())

@@ -34,6 +34,13 @@ An extra that answers the question asked (like ``data_constrained`` or ``target`
 ``answers=N`` (the highest applying one wins); its allocation, in the keys of :class:`Optimum`,
 then becomes the row's top level in the exports, with the compute-optimal one kept under
 ``compute_optimal``.
+
+The page's numbers table shows an extra as it declares (:attr:`Extra.shown_as`): a line of values
+under the law's row (the default), an allocation row of its own (``shown_as="allocation"``, with a
+``caption`` template such as ``"with U = {unique_tokens:count} unique tokens"`` and the allocation
+``columns`` it needs) or columns of the law's row (``shown_as="range"``, ``ranges``). The models'
+status and the shading are judged under :attr:`Readout.status_condition` (the demand, where the
+surface law can take it): :func:`judge`, :meth:`Readout.band_edges`.
 """
 
 from __future__ import annotations
@@ -170,10 +177,6 @@ class LawRow:
         """The values of extra ``name``, or None when it does not apply or is missing (see :attr:`reasons`)."""
         return self.extras.get(name)
 
-    def _optimum(self, name: str) -> Optimum | None:
-        values = self.extras.get(name)
-        return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS if f in values})
-
     @property
     def compute_optimal(self) -> Optimum:
         """The training-only, unconstrained compute-optimal allocation at the budget."""
@@ -192,40 +195,19 @@ class LawRow:
     def answer(self) -> Optimum:
         """The allocation that answers the question asked (data-constrained with unique tokens, a target's...)."""
         name = self.answer_name
-        return self.compute_optimal if name == "compute_optimal" else self._optimum(name)
+        return self.compute_optimal if name == "compute_optimal" else self.optimum(name)
 
-    # The built-in extras, by their old names (the page reads these).
-    @property
-    def inference_aware(self) -> Optimum | None:
-        """With inference demand: the same-loss allocation cheapest over the lifetime (Sardana et al. 2024)."""
-        return self._optimum("inference_aware")
+    def optimum(self, name: str) -> Optimum | None:
+        """The allocation extra ``name`` gives (``inference_aware``, ...); None where not asked for or missing."""
+        values = self.extras.get(name)
+        return None if values is None else Optimum(**{f: values[f] for f in _OPTIMUM_FIELDS if f in values})
 
-    @property
-    def data_constrained(self) -> Optimum | None:
-        """With limited unique tokens: the lowest-loss allocation of the budget (Muennighoff et al. 2023)."""
-        return self._optimum("data_constrained")
-
-    @property
-    def target(self) -> Optimum | None:
-        """With a target loss: the cheapest training-only allocation reaching it."""
-        return self._optimum("target")
-
-    @property
-    def target_inference_aware(self) -> Optimum | None:
-        """With a target loss and demand: the allocation reaching it cheapest over the lifetime."""
-        return self._optimum("target_inference_aware")
-
-    @property
-    def params_range(self) -> tuple[float, float] | None:
-        """With ``flatness``: N at the two ends of the budget's near-optimal range (None otherwise)."""
-        flat = self.extras.get("flat_range")
-        return None if flat is None else (flat["params_low"], flat["params_high"])
-
-    @property
-    def tokens_range(self) -> tuple[float, float] | None:
-        """With ``flatness``: D at the two ends of the budget's near-optimal range (None otherwise)."""
-        flat = self.extras.get("flat_range")
-        return None if flat is None else (flat["tokens_low"], flat["tokens_high"])
+    def __getattr__(self, name: str) -> Optimum | None:
+        # Old readers name an allocation extra as an attribute (row.inference_aware, row.target).
+        extra = EXTRAS.get(name) if not name.startswith("_") else None
+        if extra is None or extra.shown_as != "allocation":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.optimum(name)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -276,6 +258,49 @@ class ModelCard:
     statuses: tuple[ModelStatus, ...]
     caveats: tuple[str, ...]
     benchmarks: ModelScores | None = None
+
+
+@dataclass(frozen=True)
+class StatusCondition:
+    """What the published models' status is judged under besides training compute: the inference demand.
+
+    Attributes
+    ----------
+    symbol, value, unit, noun : str, float, str, str
+        As a view writes it: ``T = 1e13 tokens of demand`` (:meth:`text`).
+    ratio_column : str
+        The models' column of D / D_opt under it.
+    columns : tuple of str
+        The models' columns it adds, shown beside their status (break-even demand, D / D_opt at the demand).
+    applies : bool
+        False when the surface law cannot take it: the status is then the training-only one.
+    unmet : str
+        Why it does not apply.
+    """
+
+    symbol: str
+    value: float
+    unit: str
+    noun: str
+    ratio_column: str
+    applies: bool
+    unmet: str
+
+    columns: tuple[str, ...] = ("break_even_inference_tokens", "d_over_d_opt_at_demand")
+
+    def text(self, fmt: Callable[[float], str] = "{:.3g}".format) -> str:
+        """``T = 1e+13 tokens of demand``, the value written by ``fmt``."""
+        return f"{self.symbol} = {fmt(self.value)} {self.unit} of {self.noun}"
+
+
+def status_condition(scenario: Scenario, judged_table: pd.DataFrame) -> StatusCondition | None:
+    """What ``judged_table`` (:func:`judge` under ``scenario``) judged the models under; None for training alone."""
+    if not scenario.inference_tokens > 0:
+        return None
+    return StatusCondition(symbol="T", value=scenario.inference_tokens, unit="tokens", noun="demand",
+                           ratio_column="d_over_d_opt_at_demand",
+                           applies="d_over_d_opt_at_demand" in judged_table.columns,
+                           unmet="demand needs a Chinchilla-form law")
 
 
 def law_label(scenario: Scenario, key: str) -> str:
@@ -352,14 +377,34 @@ def _chinchilla_form(law) -> bool:
     return True
 
 
-@lru_cache(maxsize=64)
-def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` plus break-even demand, ``status_training`` and ``extrapolated``; cached.
+def judge(table: pd.DataFrame, law, scenario: Scenario, *, strict: bool = False) -> pd.DataFrame:
+    """A :func:`~scaling_explorer.catalog.classify` table judged by ``law`` under the whole scenario (a copy).
 
-    ``break_even_inference_tokens`` is NaN where there is none and ``break_even_reason`` says why;
-    ``extrapolated`` marks a model whose N and D lie outside the law's fitted span.
+    As :attr:`Readout.all_models` is judged (:func:`_judge`); ``strict``: raise ``NotApplicable`` rather
+    than fall back to the training-only status where the law cannot take the scenario's demand.
     """
-    table = classified(law, band, param_count).copy()
+    return _judge(table, law, scenario.band, scenario.inference_tokens, strict=strict)
+
+
+def _judge(table: pd.DataFrame, law, band: float, inference_tokens: float = 0.0, *,
+           strict: bool = False) -> pd.DataFrame:
+    """:func:`judge` with the scenario's band and demand as numbers.
+
+    ``status`` is at the demand ``inference_tokens`` where it is above 0 and the law can take it
+    (:func:`~scaling_explorer.catalog.classify_at_demand`: then also ``status_at_demand`` and
+    ``d_over_d_opt_at_demand``), with ``status_training`` beside it; ``break_even_inference_tokens``
+    (NaN where there is none, ``break_even_reason`` says why) and ``extrapolated`` (N and D outside
+    the law's fitted span). ``strict``: raise ``NotApplicable`` rather than fall back to the
+    training-only status where the law cannot take the demand.
+    """
+    if inference_tokens > 0:
+        try:  # standing relative to the demand: the cheapest model of the same loss over its lifetime
+            judged_table = classify_at_demand(table, law, inference_tokens, (1.0 / band, band))
+            return _scenario_status(judged_table, law, "status_at_demand")
+        except NotApplicable:
+            if strict:
+                raise
+    table = table.copy()
     placed = table["not_plotted"] == ""  # neither undisclosed nor refused by the law
     table["break_even_inference_tokens"] = np.nan
     if placed.any():
@@ -369,14 +414,18 @@ def classified_with_break_even(law, band: float, param_count: str = "native") ->
 
 
 @lru_cache(maxsize=64)
-def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
-    """:func:`classified` judged under the demand: ``status`` at the demand, ``status_training`` without it.
+def classified_with_break_even(law, band: float, param_count: str = "native") -> pd.DataFrame:
+    """:func:`classified` judged without demand (:func:`judge`); cached."""
+    return _judge(classified(law, band, param_count), law, band)
 
-    Also ``status_at_demand`` (the same as ``status``; kept for old readers) and ``d_over_d_opt_at_demand``
-    (:func:`~scaling_explorer.catalog.classify_at_demand`). Cached: a budget step does not change it.
+
+@lru_cache(maxsize=64)
+def classified_at_demand(law, band: float, inference_tokens: float, param_count: str = "native") -> pd.DataFrame:
+    """:func:`classified` judged at the demand (:func:`judge`; ``NotApplicable`` where the law cannot take it).
+
+    Cached: a budget step does not change it.
     """
-    table = classify_at_demand(classified(law, band, param_count), law, inference_tokens, (1.0 / band, band))
-    return _scenario_status(table, law, "status_at_demand")
+    return _judge(classified(law, band, param_count), law, band, inference_tokens, strict=True)
 
 
 def judged(scenario: Scenario, key: str) -> pd.DataFrame:
@@ -436,6 +485,21 @@ class Extra:
     note : str
         What a reader must know beside its numbers (a caveat, how far to trust them): shown once
         wherever they appear (:attr:`Readout.notes`, the JSON's ``notes``, the CLI's text).
+    shown_as : str
+        How the page's numbers table shows it: ``"line"`` (a line under the law's row, each value
+        with its unit), ``"allocation"`` (a row of its own with the allocation's columns; its values
+        are in the keys of :class:`Optimum`) or ``"range"`` (columns on the law's row, see ``ranges``).
+    caption, title : str
+        An allocation's row label and its tooltip, as templates over the scenario's fields
+        (``"with U = {unique_tokens:count} unique tokens"``; ``:count`` is a count as the page writes it).
+    ranges : tuple of (str, str, str)
+        For ``"range"``: (column heading as a template over the scenario's fields, low value, high value).
+    columns : tuple of str
+        The allocation columns beyond N, D, D/N and loss that it makes worth showing
+        (``training_flops``, ``total_flops``, ``epochs``: :func:`allocation_columns`).
+    caveat : callable or None
+        ``caveat(values, scenario) -> str or None``: what is odd about these values for this law, shown
+        beside them on the page.
     """
 
     name: str
@@ -447,25 +511,61 @@ class Extra:
     answers: int = 0
     doc: str = ""
     note: str = ""
+    shown_as: str = "line"
+    caption: str = ""
+    title: str = ""
+    ranges: tuple[tuple[str, str, str], ...] = ()
+    columns: tuple[str, ...] = ()
+    caveat: Callable[[dict, Scenario], str | None] | None = None
 
 
 #: The registered extras, in registration (display) order.
 EXTRAS: dict[str, Extra] = {}
+#: How the page's numbers table can show an extra (:attr:`Extra.shown_as`).
+SHOWN_AS = ("line", "allocation", "range")
+#: Columns of an allocation beyond N, D, D/N and loss, in display order, shown where an applying extra asks for
+#: them (:attr:`Extra.columns`): (label, tooltip).
+ALLOCATION_COLUMNS = {"training_flops": ("training FLOPs", ""),
+                      "total_flops": ("total FLOPs (training + inference)", "training + 2·N·T inference FLOPs"),
+                      "epochs": ("epochs (D / U)", "")}
+
+
+def applying_extras(scenario: Scenario) -> tuple[Extra, ...]:
+    """The registered extras that ``scenario`` asks for, in display order."""
+    return tuple(e for e in EXTRAS.values() if e.applies(scenario))
+
+
+def allocation_columns(scenario: Scenario, applying: tuple[Extra, ...] | None = None) -> list[str]:
+    """The columns of :data:`ALLOCATION_COLUMNS` that the extras applying to ``scenario`` ask for, in order.
+
+    ``applying`` gives those extras when known (:attr:`Readout.applying`), to save asking each again.
+    """
+    applying = applying_extras(scenario) if applying is None else applying
+    wanted = {c for e in applying for c in e.columns}
+    return [c for c in ALLOCATION_COLUMNS if c in wanted]
 
 
 def register_extra(name: str, *, label: str, applies: Callable[[Scenario], bool], compute: Callable[..., dict],
                    values: tuple[str, ...], units: dict | None = None, answers: int = 0, doc: str = "",
-                   note: str = "", replace: bool = False) -> Extra:
+                   note: str = "", replace: bool = False, **shown) -> Extra:
     """Register a result every law's row carries when ``applies(scenario)``; returns its :class:`Extra`.
 
-    Raises ``ValueError`` when ``name`` is taken (unless ``replace``) or clashes with a row column.
+    ``shown`` takes how the page's numbers table shows it (``shown_as``, ``caption``, ``title``,
+    ``ranges``, ``columns``, ``caveat``: see :class:`Extra`); by default a line under the law's row.
+    Raises ``ValueError`` when ``name`` is taken (unless ``replace``), clashes with a row column or a
+    LawRow attribute, or ``shown_as`` is not one of :data:`SHOWN_AS`.
     """
     if not replace and name in EXTRAS:
         raise ValueError(f"extra {name!r} is already registered")
-    if name in ROW_COLUMNS or name in ("compute_optimal", "extras", "reasons", "warnings"):
+    if name in ROW_COLUMNS or name in ("compute_optimal", "extras", "reasons", "warnings") or hasattr(LawRow, name):
         raise ValueError(f"extra {name!r} would shadow a row column")
+    if shown.get("shown_as", "line") not in SHOWN_AS:
+        raise ValueError(f"shown_as: {shown['shown_as']!r} is not one of {', '.join(SHOWN_AS)}")
+    unknown = set(shown.get("columns", ())) - set(ALLOCATION_COLUMNS)
+    if unknown:
+        raise ValueError(f"columns: {', '.join(sorted(unknown))} not among {', '.join(ALLOCATION_COLUMNS)}")
     extra = Extra(name=name, label=label, applies=applies, compute=compute, values=tuple(values),
-                  units=dict(units or {}), answers=answers, doc=doc, note=note)
+                  units=dict(units or {}), answers=answers, doc=doc, note=note, **shown)
     EXTRAS[name] = extra
     return extra
 
@@ -536,25 +636,51 @@ def _target_for(demand: Callable[[Scenario], float]):
 register_extra("inference_aware", label="inference-aware, same loss", applies=lambda s: s.inference_tokens > 0,
                compute=_inference_aware, values=_NO_EPOCHS, units=OPTIMUM_UNITS,
                doc="with demand: the allocation of the compute-optimal loss cheapest over training plus inference "
-                   "(Sardana, Portes, Doubov and Frankle, ICML 2024)")
+                   "(Sardana, Portes, Doubov and Frankle, ICML 2024)",
+               shown_as="allocation", caption="inference-aware, T = {inference_tokens:count} tokens",
+               title="the same loss at the lowest training + inference FLOPs (Sardana et al. 2024)",
+               columns=("training_flops", "total_flops"))
 register_extra("data_constrained", label="data-constrained optimum", applies=lambda s: s.unique_tokens is not None,
                compute=_data_constrained, values=_OPTIMUM_FIELDS, units=OPTIMUM_UNITS, answers=1,
                doc="with limited unique tokens: the lowest-loss allocation of the budget, repeating data "
-                   "(Muennighoff et al. 2023)")
+                   "(Muennighoff et al. 2023)",
+               shown_as="allocation", caption="with U = {unique_tokens:count} unique tokens",
+               title="the lowest loss of this budget when data repeats past U unique tokens (Muennighoff et al. 2023)",
+               columns=("epochs",))
 register_extra("flat_range", label="near-optimal range", applies=lambda s: s.flatness is not None,
                compute=_flat_range, values=("tolerance", "params_low", "params_high", "tokens_low", "tokens_high"),
                units={"tolerance": "relative loss", "params_low": "parameters", "params_high": "parameters",
                       "tokens_low": "tokens", "tokens_high": "tokens"},
-               doc="N and D at the ends of the budget's iso-FLOP line whose loss is within the tolerance")
+               doc="N and D at the ends of the budget's iso-FLOP line whose loss is within the tolerance",
+               shown_as="range", ranges=(("N within {flatness:.1%} of the optimal loss", "params_low", "params_high"),
+                                         ("D in that range", "tokens_low", "tokens_high")))
+
+
+def _target_caveat(values: dict, s: Scenario) -> str | None:
+    loss = values.get("loss")
+    if loss is None or math.isclose(loss, s.target_loss, rel_tol=1e-3):
+        return None
+    # Kaplan's budget for a loss comes from its compute law L(C_min), fitted to early-stopped runs; its L(N, D)
+    # (eq. 1.5) at that allocation gives another number. Say so, beside it.
+    return (f"the budget for loss {s.target_loss:g} comes from its compute law L(C), fitted to early-stopped runs; "
+            f"at that (N, D) its own L(N, D) predicts {loss:.3f}, shown above. Its frontier is not the minimum of its "
+            "L(N, D), so the two disagree.")
+
+
 register_extra("target", label="cheapest to reach the target", applies=lambda s: s.target_loss is not None,
                compute=_target_for(lambda s: 0.0), values=_NO_EPOCHS, units=OPTIMUM_UNITS, answers=2,
-               doc="with a target loss: the cheapest training-only allocation reaching it")
+               doc="with a target loss: the cheapest training-only allocation reaching it",
+               shown_as="allocation", caption="reaching loss {target_loss:g}",
+               title="the cheapest training-only allocation reaching the target loss", columns=("training_flops",),
+               caveat=_target_caveat)
 register_extra("target_inference_aware", label="cheapest to reach the target over the lifetime",
                applies=lambda s: s.target_loss is not None and s.inference_tokens > 0,
                compute=_target_for(lambda s: s.inference_tokens), values=_NO_EPOCHS, units=OPTIMUM_UNITS,
                answers=3, doc="with a target loss and demand: the allocation reaching it cheapest over training "
-                              "plus inference")
-
+                              "plus inference",
+               shown_as="allocation", caption="reaching loss {target_loss:g}, serving T",
+               title="the cheapest allocation over the model's life reaching the target loss",
+               columns=("training_flops", "total_flops"))
 
 
 def own_model(law, params: float, tokens: float, band: float) -> dict:
@@ -604,8 +730,8 @@ def extrapolation_warning(key: str, fitted_flops: tuple[float, float] | None) ->
     return f"{key} was fitted on {low:.2g} to {high:.2g} FLOPs; this budget is an extrapolation"
 
 
-def law_row(scenario: Scenario, key: str) -> LawRow:
-    """The row of law ``key`` at the scenario's budget, with every extra the scenario asks for."""
+def law_row(scenario: Scenario, key: str, applying: tuple[Extra, ...] | None = None) -> LawRow:
+    """The row of law ``key`` at the scenario's budget, with every extra the scenario asks for (``applying``)."""
     law = scenario.law(key)
     C = scenario.budget
     N, D = (float(x) for x in law.compute_optimal(C))
@@ -631,9 +757,7 @@ def law_row(scenario: Scenario, key: str) -> LawRow:
         total_flops=float(lifetime_flops(law, N, D, T)) if T else None, epochs=None if U is None else D / U,
         extras=extras, reasons=reasons, warnings=warnings,
     )
-    for extra in EXTRAS.values():
-        if not extra.applies(scenario):
-            continue
+    for extra in applying_extras(scenario) if applying is None else applying:
         try:
             extras[extra.name] = extra.compute(law, scenario, row)
         except (Missing, NotApplicable) as exc:
@@ -659,11 +783,14 @@ class Readout:
     budget : BudgetReadout
     rows : tuple of LawRow
         One per shown law, in the scenario's order.
+    applying : tuple of Extra
+        The registered extras the scenario asks for, in display order.
     """
 
     scenario: Scenario
     budget: BudgetReadout
     rows: tuple[LawRow, ...]
+    applying: tuple[Extra, ...] = ()
 
     @cached_property
     def all_models(self) -> pd.DataFrame:
@@ -676,6 +803,34 @@ class Readout:
         demand, ``d_over_d_opt_at_demand``.
         """
         return judged(self.scenario, self.scenario.surface)
+
+    @cached_property
+    def status_condition(self) -> StatusCondition | None:
+        """What the models' status (and the shading) is judged under besides training: None when nothing is."""
+        return status_condition(self.scenario, self.all_models)
+
+    def band_edges(self, flops) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The near-optimal band's edges for the surface law along budgets ``flops``: (N_low, D_low, N_high, D_high).
+
+        Below the low edge a model is undertrained and above the high edge over-trained, judged as
+        :attr:`all_models`' ``status`` is (relative to the demand where :attr:`status_condition` applies:
+        the cheapest model of each loss over its life). Points where no model reaches the loss are dropped.
+        """
+        from . import frontier
+        from .wrappers import band_edge_at_demand
+
+        s = self.scenario
+        surface, band = s.law(s.surface), s.band
+        condition = self.status_condition
+        if condition is None or not condition.applies:
+            return (*frontier.band_edge(surface, flops, 1.0 / band), *frontier.band_edge(surface, flops, band))
+        levels = frontier.optimal_loss(surface, flops)
+        edges = []
+        for ratio in (1.0 / band, band):
+            N, D = band_edge_at_demand(surface, levels, ratio, condition.value)
+            keep = np.isfinite(N) & np.isfinite(D)
+            edges += [N[keep], D[keep]]
+        return tuple(edges)
 
     @cached_property
     def models(self) -> pd.DataFrame:
@@ -782,8 +937,7 @@ def frame_columns(scenario: Scenario) -> list[str]:
     """The frame's law columns for ``scenario``: the row's, then each applying extra's values."""
     columns = list(ROW_COLUMNS)
     i = columns.index("training_flops") + 1
-    columns[i:i] = [c for c, on in (("total_flops", scenario.inference_tokens > 0),
-                                     ("epochs", scenario.unique_tokens is not None)) if on]
+    columns[i:i] = [c for c in allocation_columns(scenario) if c not in columns]
     applying = [e for e in EXTRAS.values() if e.applies(scenario)]
     if any(e.answers for e in applying):
         columns += [f"compute_optimal_{f}" for f in _OPTIMUM_FIELDS]
@@ -811,10 +965,8 @@ def numbers_table(readout: Readout) -> tuple[list[tuple[str, str]], list[dict]]:
     """
     s = readout.scenario
     labels = {"label": "law", "params": "N (parameters)", "tokens": "D (tokens)", "tokens_per_param": "D/N",
-              "loss": "loss (nats/token)", "training_flops": "training FLOPs", "total_flops": "lifetime FLOPs",
-              "epochs": "epochs"}
-    columns = [(c, labels[c]) for c in ("label", "params", "tokens", "tokens_per_param", "loss", "total_flops",
-                                        "epochs") if c in frame_columns(s)]
+              "loss": "loss (nats/token)"}
+    columns = [*labels.items(), *((c, ALLOCATION_COLUMNS[c][0]) for c in allocation_columns(s))]
     for extra in EXTRAS.values():
         if extra.applies(s):
             columns += [(f"{extra.name}_{v}", f"{extra.label}: {v.replace('_', ' ')}"
@@ -835,8 +987,9 @@ def budget_readout(scenario: Scenario) -> BudgetReadout:
 
 def evaluate(scenario: Scenario) -> Readout:
     """Every number ``scenario`` shows: the budget's conversions and one row per shown law."""
+    applying = applying_extras(scenario)  # asked once, not once per law
     return Readout(scenario=scenario, budget=budget_readout(scenario),
-                   rows=tuple(law_row(scenario, key) for key in scenario.laws))
+                   rows=tuple(law_row(scenario, key, applying) for key in scenario.laws), applying=applying)
 
 
 # The extras of the features beyond the pre-training budget register themselves (after the built-ins above).

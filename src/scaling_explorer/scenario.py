@@ -111,6 +111,14 @@ class Choice:
     view : bool
         A view preference (how the page looks, not what it computes): carried from one scenario
         to the next by :meth:`Scenario.with_view_of`, so a lecture step never resets it.
+    extra : bool
+        It asks for results beside the training-optimal ones (the Readout's extras): the
+        frontiers, the contours and the budget leave it be (:data:`EXTRA_FIELDS`).
+    judges : bool
+        The published models' status depends on it besides the surface law, its count and the
+        band (:data:`JUDGING_FIELDS`): every view of the models follows it.
+    flags : tuple of str
+        Older spellings of its CLI flag, kept working (``--flops`` for ``--budget``).
     range_note : str
         Why the range is what it is (a source), for the docs.
     """
@@ -128,6 +136,9 @@ class Choice:
     ordered: bool = True
     parse: Callable[[str], object] | None = None
     view: bool = False
+    extra: bool = False
+    judges: bool = False
+    flags: tuple[str, ...] = ()
     range_note: str = ""
 
     def choices(self) -> tuple[str, ...] | None:
@@ -195,7 +206,7 @@ class Scenario:
 
     budget: float = _declare(5.76e23, "budget", "number", "training compute in FLOPs (opens on Chinchilla's, "
                              "Hoffmann §4)", example="3.14e23", low=BUDGET_RANGE[0], high=BUDGET_RANGE[1],
-                             range_note="a 10M-parameter toy to well past any model trained")
+                             range_note="a 10M-parameter toy to well past any model trained", flags=("--flops",))
     laws: tuple[str, ...] = _declare(DEFAULT_LAWS, "laws", "keys", "shown laws (empty: none)",
                                      example="kaplan2020,besiroglu2024", options=_law_keys,
                                      range_note="law keys: `scaling-explorer laws`")
@@ -203,7 +214,7 @@ class Scenario:
                             example="besiroglu2024", options=_law_keys,
                             range_note="a law key with a loss: `scaling-explorer laws`")
     edits: tuple[tuple[str, str, float], ...] = _declare((), "edit", "edits", "coefficient edits",
-                                                         example="besiroglu2024:alpha:0.4")
+                                                         example="besiroglu2024:alpha:0.4", flags=("--edits",))
     band: float = _declare(2.0, "band", "number", "near-optimal when D/D_opt is within [1/band, band]",
                            example="2", low=1.0, low_open=True, high=BAND_MAX)
     years: tuple[int, int] | None = _declare(None, "years", "years", "release years shown, inclusive (empty: all)",
@@ -211,9 +222,9 @@ class Scenario:
     weights: str = _declare("all", "weights", "text", "models shown by their weights", example="open",
                             options=WEIGHTS)
     architecture: str = _declare("all", "arch", "text", "models shown by architecture", example="moe",
-                                 options=ARCHITECTURES)
+                                 options=ARCHITECTURES, flags=("--architecture",))
     hardware: str = _declare("H100", "hw", "text", "hardware preset (compute.HARDWARE)", example="H100",
-                             options=tuple(compute.HARDWARE))
+                             options=tuple(compute.HARDWARE), flags=("--hardware",))
     mfu: float = _declare(0.4, "mfu", "number", "model-FLOPs utilisation, a fraction", example="0.4",
                           low=0.0, low_open=True, high=1.0)
     price: float = _declare(2.0, "price", "number", "US dollars per GPU-hour", example="2", low=0.0, low_open=True,
@@ -222,38 +233,42 @@ class Scenario:
                           example="Chinchilla", optional=True, options=_models,
                           range_note="a name in data/models.csv")
     inference_tokens: float = _declare(0.0, "serve", "number", "lifetime inference tokens T (0: training cost only)",
-                                       example="1e13", low=0.0, high=TOKENS_MAX)
+                                       example="1e13", low=0.0, high=TOKENS_MAX, extra=True, judges=True,
+                                       flags=("--inference-tokens",))
     unique_tokens: float | None = _declare(None, "unique", "number", "unique training tokens available "
                                            "(empty: unlimited)", example="2e11", optional=True, low=0.0,
-                                           low_open=True, high=UNIQUE_TOKENS_MAX,
+                                           low_open=True, high=UNIQUE_TOKENS_MAX, extra=True,
                                            range_note="the stock of public text, Villalobos et al. 2024: "
-                                                      "1e14 to 1e15 tokens (90%)")
+                                                      "1e14 to 1e15 tokens (90%)", flags=("--unique-tokens",))
     target_loss: float | None = _declare(None, "target", "number", "a target loss in nats per token (empty: none); "
                                          "above the surface law's irreducible loss", example="2.0", optional=True,
-                                         low=0.0, low_open=True, high=TARGET_LOSS_MAX,
-                                         range_note="uniform guessing over a 262k vocabulary is 12.48 nats")
+                                         low=0.0, low_open=True, high=TARGET_LOSS_MAX, extra=True,
+                                         range_note="uniform guessing over a 262k vocabulary is 12.48 nats",
+                                         flags=("--target-loss",))
     param_count: str = _declare("native", "count", "text", "count N as each law's own, total or non-embedding "
-                                "(Pearce & Song's fit)", example="non-embedding", options=PARAM_COUNTS)
+                                "(Pearce & Song's fit)", example="non-embedding", options=PARAM_COUNTS,
+                                flags=("--param-count",))
     flop_model: str = _declare("6ND", "flop", "text", "FLOP model every law counts its budget with "
                                "(flops.FLOP_MODELS)", example="chinchilla",
-                               options=tuple(flops.FLOP_MODELS))
+                               options=tuple(flops.FLOP_MODELS), flags=("--flop-model",))
     flatness: float | None = _declare(None, "flat", "number", "near-optimal range within this relative loss "
                                       "tolerance (empty: none)", example="0.01", optional=True,
-                                      low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1])
+                                      low=FLATNESS_RANGE[0], high=FLATNESS_RANGE[1], extra=True,
+                                      flags=("--flatness",))
     teacher: str = _declare("", "teacher", "text", "distil each optimum's model from this teacher (Busbridge et al. "
                             "2025; empty: none)", example="7.75e9:1.55e11", optional=True, options=_teachers,
-                            parse=_teacher, range_note="a catalog model with a published size and tokens, "
+                            parse=_teacher, extra=True, range_note="a catalog model with a published size and tokens, "
                             "NT:DT (non-embedding parameters:tokens) or a loss in their C4 nats, from "
                             "{:g} (E, excluded) to {:.2f} (uniform guessing)".format(*TEACHER_LOSS_RANGE))
     accounting: str = _declare("best-case", "accounting", "text", "which teacher costs the distillation FLOPs count "
                                "(Busbridge et al. 2025, Table 2)", example="teacher-inference",
-                               options=tuple(a.value for a in Accounting))
+                               options=tuple(a.value for a in Accounting), extra=True)
     size_ratio: float = _declare(14.0, "size-ratio", "number", "with demand: test-time compute against a model M "
                                  "times the optimum's size (Snell et al. 2024 §7)", example="14", low=1.0,
-                                 high=SIZE_RATIO_MAX, range_note="the catalog spans about four orders of "
-                                 "magnitude in size")
+                                 high=SIZE_RATIO_MAX, extra=True, range_note="the catalog spans about four orders "
+                                 "of magnitude in size")
     hyperparameters: bool = _declare(False, "hyper", "flag", "give the learning rate and batch at each optimum "
-                                     "(Step Law; DeepSeek LLM)", example="1")
+                                     "(Step Law; DeepSeek LLM)", example="1", extra=True)
     hide: tuple[str, ...] = _declare((), "hide", "keys", "plot layers hidden", example="contours,labels",
                                      options=LAYERS, ordered=False, view=True)
     mine: tuple[float, float] | None = _declare(None, "mine", "point", "your own model as N:D, parameters and "
@@ -486,6 +501,10 @@ if Scenario.__doc__:  # None under python -OO
 _CHECKED_TOGETHER = frozenset({"laws", "surface", "edits", "param_count", "flop_model", "target_loss"})
 #: Fields that are view preferences (``Choice.view``).
 VIEW_FIELDS = tuple(name for name, c in FIELDS.items() if c.view)
+#: Fields that ask for results beside the training-optimal ones (``Choice.extra``).
+EXTRA_FIELDS = tuple(name for name, c in FIELDS.items() if c.extra)
+#: Fields the published models' status depends on besides the surface law and the band (``Choice.judges``).
+JUDGING_FIELDS = tuple(name for name, c in FIELDS.items() if c.judges)
 
 
 def choice(name_or_key: str) -> Choice:

@@ -9,6 +9,7 @@ the shortest text that reads back as the same float (:func:`scaling_explorer.app
 from __future__ import annotations
 
 import math
+import string
 
 _WORDS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
@@ -38,3 +39,30 @@ def fmt_count(x: float, unit: str = "") -> str:
         if abs(rounded) >= scale:
             return f"{rounded / scale:.3g} {suffix}{unit}"
     return f"{fmt_sci(x)} {unit}".strip()
+
+
+class _PageFormatter(string.Formatter):
+    """``str.format`` with one more spec, ``count``: a count as :func:`fmt_count` writes it."""
+
+    def format_field(self, value, format_spec: str) -> str:
+        return fmt_count(value) if format_spec == "count" else super().format_field(value, format_spec)
+
+
+_FORMATTER = _PageFormatter()
+
+
+class _FieldsOf(dict):
+    def __init__(self, scenario):
+        super().__init__()
+        self.scenario = scenario
+
+    def __missing__(self, name: str):
+        return getattr(self.scenario, name)
+
+
+def fill(template: str, scenario) -> str:
+    """A template over the scenario's fields (an extra's caption), written as the page writes numbers.
+
+    ``fill("with U = {unique_tokens:count} unique tokens", s)`` gives ``with U = 200 B unique tokens``.
+    """
+    return _FORMATTER.vformat(template, (), _FieldsOf(scenario))

@@ -26,10 +26,9 @@ from ..counting import dense_non_embedding
 from ..distill import Accounting, distillation_region, teacher_from_spec
 from ..downstream import has_downstream
 from ..readout import law_label
+from ..scenario import LAYERS
 from ..style import SHADE, STATUS_COLOR, law_style
-from ..wrappers import band_edge_at_demand
-from .compat import demand_applies
-from .state import EXTRAS, FILTERS, FIT_KEY, MONEY
+from .state import EXTRAS, FILTERS, FIT_KEY, JUDGING, MONEY
 
 if TYPE_CHECKING:
     from .plot import PlotsView
@@ -83,12 +82,6 @@ def _xy(x, y) -> np.ndarray:
     return np.column_stack([x, y]) if len(x) else np.empty((0, 2))
 
 
-def _finite(N, D):
-    """The points of a band edge that exist (a loss some N reaches on those tokens)."""
-    keep = np.isfinite(N) & np.isfinite(D)
-    return N[keep], D[keep]
-
-
 class Layer:
     """One part of the figure.
 
@@ -113,6 +106,14 @@ class Layer:
     name: ClassVar[str]
     ignores: ClassVar[frozenset[str]] = frozenset()
     animated: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The hide keys are the link's vocabulary, declared by the library (scenario.LAYERS: the CLI and lecture
+        # files check them without the widget stack); a layer takes one of them as its name.
+        if "name" in cls.__dict__ and cls.name not in LAYERS:
+            raise TypeError(f"{cls.__name__}.name {cls.name!r} is not a hide key: add it to "
+                            f"scaling_explorer.scenario.LAYERS ({', '.join(LAYERS)})")
 
     def __init__(self, view: PlotsView):
         self.view = view
@@ -197,10 +198,10 @@ class ContoursLayer(Layer):
 
 
 class ShadingLayer(Layer):
-    """The under- and over-trained regions of the surface law (relative to the demand when there is one)."""
+    """The under- and over-trained regions of the surface law, judged as the models' status is (the Readout's)."""
 
     name = "shading"
-    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY | FILTERS
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - JUDGING | MONEY | FILTERS
 
     def __init__(self, view):
         super().__init__(view)
@@ -212,15 +213,7 @@ class ShadingLayer(Layer):
         return [self.under, self.over]
 
     def update(self, readout, changed):
-        s = readout.scenario
-        surface = s.law(s.surface)
-        if demand_applies(readout):  # as the models' status is: the cheapest model of each loss over its life
-            levels = frontier.optimal_loss(surface, C_GRID)
-            N_low, D_low = _finite(*band_edge_at_demand(surface, levels, 1.0 / s.band, s.inference_tokens))
-            N_high, D_high = _finite(*band_edge_at_demand(surface, levels, s.band, s.inference_tokens))
-        else:
-            N_low, D_low = frontier.band_edge(surface, C_GRID, 1.0 / s.band)
-            N_high, D_high = frontier.band_edge(surface, C_GRID, s.band)
+        N_low, D_low, N_high, D_high = readout.band_edges(C_GRID)
         self.under.set_data(N_low, np.full_like(N_low, D_LIM[0] / 10), D_low)
         self.over.set_data(N_high, D_high, np.full_like(N_high, D_LIM[1] * 10))
         self.under.set_visible(True)
@@ -348,7 +341,7 @@ class _BeyondOptimumLayer(_PerLaw):
 
     name = "optima"
     animated = True
-    row_field: ClassVar[str]    # the LawRow attribute holding the Optimum (None when it does not apply)
+    extra: ClassVar[str]    # the Readout extra whose allocation it marks (:meth:`LawRow.optimum`)
     marker: ClassVar[str]
     size: ClassVar[float]
 
@@ -365,7 +358,7 @@ class _BeyondOptimumLayer(_PerLaw):
         self.ensure(readout.scenario.laws)
         rows = {row.key: row for row in readout.rows}
         for key, (marker,) in self.by_law.items():
-            optimum = getattr(rows[key], self.row_field) if key in rows else None
+            optimum = rows[key].optimum(self.extra) if key in rows else None
             marker.set_visible(optimum is not None)
             if optimum is not None:
                 marker.set_data([optimum.params], [optimum.tokens])
@@ -378,7 +371,7 @@ class _BeyondOptimumLayer(_PerLaw):
 class InferenceAwareLayer(_BeyondOptimumLayer):
     """The same loss at the lowest training + inference FLOPs under the demand (Sardana et al. 2024)."""
 
-    row_field, marker, size = "inference_aware", "*", 17
+    extra, marker, size = "inference_aware", "*", 17
 
     @property
     def aware_optimum(self) -> dict[str, Line2D]:
@@ -394,7 +387,7 @@ class InferenceAwareLayer(_BeyondOptimumLayer):
 class DataConstrainedLayer(_BeyondOptimumLayer):
     """The lowest loss of the budget with limited unique tokens (Muennighoff et al. 2023)."""
 
-    row_field, marker, size = "data_constrained", "p", 13
+    extra, marker, size = "data_constrained", "p", 13
 
     @property
     def constrained_optimum(self) -> dict[str, Line2D]:
@@ -429,10 +422,10 @@ class FlatBandLayer(_PerLaw):
         rows = {row.key: row for row in readout.rows}
         C = readout.budget.flops
         for key, (band,) in self.by_law.items():
-            row = rows.get(key)
-            band.set_visible(row is not None and row.params_range is not None)
-            if band.get_visible():
-                N = np.geomspace(*row.params_range, 24)
+            flat = rows[key].extra("flat_range") if key in rows else None
+            band.set_visible(flat is not None)
+            if flat is not None:
+                N = np.geomspace(flat["params_low"], flat["params_high"], 24)
                 band.set_data(N, s.law(key).flop_model.tokens(C, N))
 
 
@@ -440,7 +433,7 @@ class ModelsLayer(Layer):
     """Published models: status by colour and fill, MoE lines to total parameters, the selected ring."""
 
     name = "models"
-    ignores = frozenset({"budget", "laws"}) | EXTRAS - {"inference_tokens"} | MONEY
+    ignores = frozenset({"budget", "laws"}) | EXTRAS - JUDGING | MONEY
 
     def __init__(self, view):
         super().__init__(view)

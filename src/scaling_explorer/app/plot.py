@@ -23,7 +23,6 @@ from matplotlib.text import Text
 from ..catalog import NOT_DESCRIBED
 from ..readout import law_label
 from ..scenario import Scenario
-from .compat import demand_applies
 from .layers import C_LIM, D_LIM, FONT, LAYERS_IN_ORDER, N_LIM, Layer, status_sizes, status_style
 from .state import AppState
 
@@ -385,11 +384,11 @@ class PlotsView:
         s = self.state.scenario
         readout = self.state.readout
         label = law_label(s, s.surface)
-        if demand_applies(readout):
-            text = f"Status at T = {s.inference_tokens:.3g} tokens of demand: {label}"
-        elif s.inference_tokens:
-            text = (f"Shading and model status: {label} (training cost only: "
-                    "demand needs a Chinchilla-form law)")
+        condition = readout.status_condition
+        if condition is not None and condition.applies:
+            text = f"Status at {condition.text()}: {label}"
+        elif condition is not None:
+            text = f"Shading and model status: {label} (training cost only: {condition.unmet})"
         else:
             text = f"Shading and model status: {label}"
         refused = int((readout.models["status"] == NOT_DESCRIBED).sum())

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from .. import laws
 from ..readout import Readout, evaluate
-from ..scenario import VIEW_FIELDS, Scenario
+from ..scenario import EXTRA_FIELDS, JUDGING_FIELDS, VIEW_FIELDS, Scenario
 
 FIT_KEY = "fit"  # key of the law fitted to the user's uploaded runs
 # Pseudo-field announced when the law behind a key changed without the scenario's text changing
@@ -35,10 +35,11 @@ def view_preferences() -> frozenset[str]:
 MONEY = frozenset({"hardware", "mfu", "price"})
 #: Which published models show, and which one is selected.
 FILTERS = frozenset({"years", "weights", "architecture", "model"})
-#: Results beside the training-optimal ones (the Readout's extras: demand, repeated data, target, flat range,
-#: distillation, test-time exchange, hyperparameters).
-EXTRAS = frozenset({"inference_tokens", "unique_tokens", "target_loss", "flatness", "teacher", "accounting",
-                    "size_ratio", "hyperparameters"})
+#: What asks for results beside the training-optimal ones (the Readout's extras), from the fields' declarations.
+EXTRAS = frozenset(EXTRA_FIELDS)
+#: What the published models' status depends on besides the surface law and the band (declared by the fields):
+#: a view of the models ignores ``EXTRAS - JUDGING``.
+JUDGING = frozenset(JUDGING_FIELDS)
 #: How the page is viewed.
 VIEW = view_preferences()
 

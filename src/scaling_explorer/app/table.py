@@ -18,10 +18,9 @@ import pandas as pd
 from ..catalog import NEAR_OPTIMAL, NOT_DESCRIBED, NOT_PLOTTED, OVERTRAINED, UNDERTRAINED
 from ..readout import law_label
 from ..sizing import model_budget, size_model
-from .compat import demand_applies
 from .controls import ErrorSink, message_box
 from .format import fmt_count
-from .state import EXTRAS, LAWS_CHANGED, MONEY, VIEW, AppState
+from .state import EXTRAS, JUDGING, LAWS_CHANGED, MONEY, VIEW, AppState
 
 #: Sort keys offered: (label, column).
 SORT_COLUMNS = (
@@ -35,7 +34,7 @@ _COLUMNS = (("model", 22, "<"), ("organisation", 16, "<"), ("year", 4, "<"), ("N
             ("D/N", 7, ">"), ("FLOPs", 8, ">"), ("D/D_opt", 7, ">"), ("status", 13, "<"))
 _NBSP = "\u00a0"  # <option> text collapses runs of spaces; non-breaking ones keep the columns
 # Fields that leave the table as it is: the budget and its price, what the law rows add, the view.
-IGNORED_FIELDS = frozenset({"budget"}) | MONEY | EXTRAS - {"inference_tokens"} | VIEW
+IGNORED_FIELDS = frozenset({"budget"}) | MONEY | EXTRAS - JUDGING | VIEW
 
 
 def flop_label(scenario) -> str:
@@ -210,7 +209,8 @@ class ModelTable:
                 self.rows.options = options
         self._select_current()
         band = f"{1 / s.band:.2g}–{s.band:.3g}"
-        at = f"at T = {s.inference_tokens:.3g} tokens of demand " if demand_applies(readout) else ""
+        condition = readout.status_condition
+        at = f"at {condition.text()} " if condition is not None and condition.applies else ""
         self.caption.value = (
             f'<div class="se-note">{len(self.visible)} of {len(readout.all_models)} models. Status {at}under '
             f"<b>{html.escape(law_label(s, s.surface))}</b> (near-optimal: D / D_opt within {band}); "

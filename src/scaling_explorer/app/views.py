@@ -12,23 +12,13 @@ import numpy as np
 
 from ..catalog import NOT_DESCRIBED, NOT_PLOTTED
 from ..laws import law_caveat
+from ..readout import ALLOCATION_COLUMNS, OPTIMUM_UNITS, allocation_columns, law_label
 from ..readout import EXTRAS as REGISTERED_EXTRAS
-from ..readout import law_label
 from ..style import STATUS_COLOR, law_style
-from .compat import demand_applies
-from .format import fmt_count, fmt_flops
-from .state import EXTRAS, FILTERS, MONEY, VIEW, AppState
+from .format import fill, fmt_count, fmt_flops
+from .state import EXTRAS, FILTERS, JUDGING, MONEY, VIEW, AppState
 
 COUNT_LABEL = {"native": "as each law counts them", "total": "total", "non-embedding": "non-embedding"}
-
-
-_fmt_flops = fmt_flops
-
-
-#: Extras the table shows as allocation rows or range columns (above); every other extra is one line
-#: under its law's row, its values as the Readout declares them (:data:`scaling_explorer.readout.EXTRAS`).
-SHOWN_AS_ALLOCATIONS = frozenset({"inference_aware", "data_constrained", "target", "target_inference_aware",
-                                  "flat_range"})
 
 
 def _fmt_value(value, unit: str) -> str:
@@ -50,12 +40,21 @@ def extra_line(name: str, values: dict) -> str:
     return f"{html.escape(extra.label)}: " + " &middot; ".join(parts)
 
 
+def _allocation_cell(column: str, value) -> str:
+    """An allocation column's value (:data:`scaling_explorer.readout.ALLOCATION_COLUMNS`) as the table writes it."""
+    if OPTIMUM_UNITS.get(column) == "FLOPs":
+        return fmt_flops(value)
+    return "—" if value is None else f"{value:.3g}"
+
+
 class NumbersView:
     """The numbers for the chosen budget, one row per shown law, as an HTML table (from the Readout).
 
-    With inference demand, a unique-token budget or a target loss the Readout's extra results for
-    each law follow its row (inference-aware, data-constrained, target), with the columns they
-    need; without them the table is the training-only one.
+    Each registered extra that the scenario asks for is shown as it declares
+    (:attr:`scaling_explorer.readout.Extra.shown_as`): an allocation (inference-aware,
+    data-constrained, target) as a row under its law's, with the columns the applying extras ask
+    for (:func:`~scaling_explorer.readout.allocation_columns`); a range (the flat optimum) as columns
+    of the law's row; anything else as a line of values under it.
     """
 
     def __init__(self, state: AppState, widget):
@@ -69,26 +68,29 @@ class NumbersView:
         readout = self.state.readout
         s = readout.scenario
         b = readout.budget
-        flat = s.flatness is not None
-        demand, unique, target = s.inference_tokens > 0, s.unique_tokens is not None, s.target_loss is not None
-        show_training = demand or target
-        columns = 5 + 2 * flat + show_training + demand + unique
+        shown = readout.applying
+        ranges = [(extra.name, *spec) for extra in shown if extra.shown_as == "range" for spec in extra.ranges]
+        more = allocation_columns(s, shown)
+        columns = 5 + len(ranges) + len(more)
+        no_ranges = "<td>—</td>" * len(ranges)
 
-        def cells(params, tokens, tokens_per_param, loss, ranges, training, total, epochs) -> str:
-            out = (f"<td>{fmt_count(params)}</td><td>{fmt_count(tokens)}</td><td>{tokens_per_param:.3g}</td>"
-                   f"<td>{'—' if loss is None else f'{loss:.3f}'}</td>{ranges}")
-            if show_training:
-                out += f"<td>{_fmt_flops(training)}</td>"
-            if demand:
-                out += f"<td>{_fmt_flops(total)}</td>"
-            if unique:
-                out += f"<td>{'—' if epochs is None else f'{epochs:.3g}'}</td>"
+        def cells(values: dict, range_cells: str) -> str:
+            loss = values.get("loss")
+            return (f"<td>{fmt_count(values['params'])}</td><td>{fmt_count(values['tokens'])}</td>"
+                    f"<td>{values['tokens_per_param']:.3g}</td><td>{'—' if loss is None else f'{loss:.3f}'}</td>"
+                    + range_cells + "".join(f"<td>{_allocation_cell(c, values.get(c))}</td>" for c in more))
+
+        def range_cells(row) -> str:
+            out = ""
+            for name, _, low, high in ranges:
+                values = row.extra(name)
+                out += ("<td>—</td>" if values is None
+                        else f"<td>{fmt_count(values[low])} – {fmt_count(values[high])}</td>")
             return out
 
-        def sub_row(label: str, opt, title: str) -> str:
-            return (f'<tr class="se-sub" title="{html.escape(title)}"><td>&#8627; {label}</td>'
-                    + cells(opt.params, opt.tokens, opt.tokens_per_param, opt.loss, "<td>—</td><td>—</td>" * flat,
-                            opt.training_flops, opt.total_flops, opt.epochs) + "</tr>")
+        def warning(row, text: str) -> str:
+            return (f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
+                    f"{html.escape(row.name)}: {html.escape(text)}</span></td></tr>")
 
         rows = []
         for row in readout.rows:
@@ -101,58 +103,34 @@ class NumbersView:
                 note += (' <span class="se-warn">— outside floating-point range: these coefficients give no '
                          "usable optimum</span>")
             swatch = f'<span style="color:{law_style(row.key)["color"]}">&#9632;</span>'
-            ranges = ""
-            if flat:
-                ranges = "<td>—</td><td>—</td>" if row.params_range is None else (
-                    f"<td>{fmt_count(row.params_range[0])} – {fmt_count(row.params_range[1])}</td>"
-                    f"<td>{fmt_count(row.tokens_range[0])} – {fmt_count(row.tokens_range[1])}</td>")
-            mode = " <span class='se-note'>training only</span>" if demand else ""
-            rows.append(
-                f"<tr><td>{swatch} {html.escape(row.label)}{note}{mode}</td>"
-                + cells(row.params, row.tokens, row.tokens_per_param, row.loss, ranges, b.flops if show_training
-                        else None, row.total_flops, row.epochs) + "</tr>"
-            )
-            if row.inference_aware is not None:
-                rows.append(sub_row(f"inference-aware, T = {fmt_count(s.inference_tokens)} tokens", row.inference_aware,
-                                    "the same loss at the lowest training + inference FLOPs (Sardana et al. 2024)"))
-            if row.data_constrained is not None:
-                rows.append(sub_row(f"with U = {fmt_count(s.unique_tokens)} unique tokens", row.data_constrained,
-                                    "the lowest loss of this budget when data repeats past U unique tokens "
-                                    "(Muennighoff et al. 2023)"))
-            if row.target is not None:
-                rows.append(sub_row(f"reaching loss {s.target_loss:g}", row.target,
-                                    "the cheapest training-only allocation reaching the target loss"))
-            if row.target is not None and row.target.loss is not None and not math.isclose(
-                    row.target.loss, s.target_loss, rel_tol=1e-3):
-                # Kaplan's budget for a loss comes from its compute law L(C_min), fitted to early-stopped
-                # runs; its L(N, D) (eq. 1.5) at that allocation gives another number. Say so, beside it.
-                rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
-                            f"{html.escape(row.name)}: the budget for loss {s.target_loss:g} comes from its "
-                            "compute law L(C), fitted to early-stopped runs; at that (N, D) its own L(N, D) "
-                            f"predicts {row.target.loss:.3f}, shown above. Its frontier is not the minimum of "
-                            "its L(N, D), so the two disagree.</span></td></tr>")
-            if row.target_inference_aware is not None:
-                rows.append(sub_row(f"reaching loss {s.target_loss:g}, serving T", row.target_inference_aware,
-                                    "the cheapest allocation over the model's life reaching the target loss"))
+            # Beside lifetime FLOPs, the compute-optimal row is the training-only answer.
+            mode = " <span class='se-note'>training only</span>" if "total_flops" in more else ""
+            rows.append(f"<tr><td>{swatch} {html.escape(row.label)}{note}{mode}</td>"
+                        + cells(vars(row.compute_optimal), range_cells(row)) + "</tr>")
+            for extra in shown:
+                values = row.extra(extra.name)
+                if extra.shown_as != "allocation" or values is None:
+                    continue
+                rows.append(f'<tr class="se-sub" title="{html.escape(fill(extra.title, s))}"><td>&#8627; '
+                            f"{html.escape(fill(extra.caption, s))}</td>" + cells(values, no_ranges) + "</tr>")
+                caveat = extra.caveat(values, s) if extra.caveat is not None else None
+                if caveat:
+                    rows.append(warning(row, caveat))
             for name, values in row.extras.items():
-                if name not in SHOWN_AS_ALLOCATIONS:
+                if REGISTERED_EXTRAS[name].shown_as == "line":
                     rows.append(f'<tr class="se-sub"><td colspan="{columns}">&#8627; {extra_line(name, values)}'
                                 "</td></tr>")
             # The law's known flaw (DeepSeek's N = M / 6) as a sub-row; extrapolation is the name's tag and
             # implausible coefficients sit beside the coefficient controls.
             caveat = law_caveat(s.law(row.key))
             for text in (*row.notes, *((caveat,) if caveat else ())):
-                rows.append(f'<tr class="se-sub"><td colspan="{columns}"><span class="se-warn">&#8627; '
-                            f"{html.escape(row.name)}: {html.escape(text)}</span></td></tr>")
+                rows.append(warning(row, text))
         if not rows:
             rows.append(f'<tr><td colspan="{columns}"><i>No law ticked: tick one under "Laws" to see '
                         "its numbers.</i></td></tr>")
-        range_heads = (f"<th>N within {s.flatness:.1%} of the optimal loss</th><th>D in that range</th>"
-                       if flat else "")
-        beyond_heads = (
-            ("<th>training FLOPs</th>" if show_training else "")
-            + ("<th title='training + 2·N·T inference FLOPs'>total FLOPs (training + inference)</th>" if demand else "")
-            + ("<th>epochs (D / U)</th>" if unique else ""))
+        range_heads = "".join(f"<th>{html.escape(fill(heading, s))}</th>" for _, heading, _, _ in ranges)
+        more_heads = "".join(f"<th title='{tip}'>{label}</th>" if tip else f"<th>{label}</th>"
+                             for label, tip in (ALLOCATION_COLUMNS[c] for c in more))
         # Each given extra's note (a caveat, how far to trust it) once, beside the numbers it qualifies.
         notes = "".join(f'<div class="se-note"><b>{html.escape(REGISTERED_EXTRAS[name].label)}</b>: '
                         f"{html.escape(note)}</div>" for name, note in readout.notes.items())
@@ -169,7 +147,7 @@ class NumbersView:
             f"at ${b.usd_per_gpu_hour:g}/GPU-hour</div>"
             '<table class="se-table"><thead><tr><th>law</th><th>N<sub>opt</sub> (params)</th>'
             "<th>D<sub>opt</sub> (tokens)</th><th>tokens / param</th><th>predicted loss</th>"
-            f"{range_heads}{beyond_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}"
+            f"{range_heads}{more_heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>{counting}"
             f"{notes}</div>"
         )
 
@@ -204,8 +182,7 @@ class ModelCardView:
         self.state = state
         self.widget = widget
         # A model's verdicts do not depend on the budget, the money, the page's filters or the view.
-        state.watch(self.refresh, ignore={"budget"} | MONEY | EXTRAS - {"inference_tokens"} | FILTERS - {"model"}
-                    | VIEW)
+        state.watch(self.refresh, ignore={"budget"} | MONEY | EXTRAS - JUDGING | FILTERS - {"model"} | VIEW)
         self.refresh()
 
     def refresh(self, changed=None):
@@ -257,11 +234,12 @@ class ModelCardView:
                          "model's own (N, D) is the cheapest way, training plus serving, to its predicted loss. "
                          "<i>none</i>: no demand makes it optimal (it saw fewer tokens than the compute-optimal "
                          "D, and serving only ever favours more tokens).</div>")
-            if demand_applies(self.state.readout):
+            condition = self.state.readout.status_condition
+            if condition is not None and condition.applies:
                 at = m["status"]
-                lines.append(f"<div>At T = {fmt_count(s.inference_tokens)} tokens of demand, under "
+                lines.append(f"<div>At {condition.text(fmt_count)}, under "
                              f"{html.escape(law_label(s, s.surface))}: <b style='color:{STATUS_COLOR[at]}'>{at}</b> "
-                             f"(D / D<sub>opt</sub> at that demand {m['d_over_d_opt_at_demand']:.2g})</div>")
+                             f"(D / D<sub>opt</sub> at that {condition.noun} {m[condition.ratio_column]:.2g})</div>")
         if card.benchmarks is not None:  # observed, not predicted: Ruan et al. 2024's evaluation
             scores = card.benchmarks.labelled()
             lines.append("<div>Observed benchmark scores:</div><table class='se-table'><thead><tr>"
