@@ -72,12 +72,13 @@ STYLE = """
 .se-present h2 { font-size: 26px !important; }
 .se-present .se-lecture-title b { font-size: 22px !important; }
 .se-present .se-side { max-height: calc(100vh - 120px); }
+.se-present-lecture .se-side { max-height: calc(100vh - 24px); }
 .se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
 .se-present .widget-text input, .se-present input { height: 36px; }
 .se-present .se-subtitle { display: none; }
-.se-present .se-header .jupyter-button { width: auto; padding: 0 12px; }
+.se-header .jupyter-button { width: auto; padding: 0 12px; }
 .se-bar .widget-slider { flex: 1 1 260px !important; width: auto !important; min-width: 200px; }
-.se-bar .widget-text { flex: 0 0 auto !important; width: 200px !important; }
+.se-bar .widget-text { flex: 0 0 auto !important; width: 150px !important; }
 .se-bar .widget-label { width: auto !important; min-width: 0 !important; }
 .se-bar .jupyter-button { width: auto; padding: 0 14px; }
 </style>
@@ -193,6 +194,10 @@ class Explorer:
         self.present = w.ToggleButton(description="Presentation mode", icon="desktop",
                                       tooltip="large type, controls folded away, figure full width")
         self.controls.binder.bind("present", self.present, message=self.open_message)
+        # The same switch, icon only, at the end of the slim bar while the header is folded away.
+        self.bar_present = w.ToggleButton(icon="desktop", tooltip="Presentation mode (click to leave it)",
+                                          layout=w.Layout(width="48px", display="none"))
+        self.controls.binder.bind("present", self.bar_present, message=self.open_message)
         self.widget = self._page()
         self._on_present(frozenset({"present"}))
 
@@ -230,7 +235,7 @@ class Explorer:
         # while the controls are folded away (the same widgets as in the side column, shown twice).
         budget = self.controls.budget_panel.budget
         self.bar_steps = w.HBox()
-        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps],
+        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps, self.bar_present],
                                   layout=w.Layout(flex_flow="row nowrap", display="none"))
         self.present_bar.add_class("se-bar")
         self.main = w.VBox([self.bridge, self.present_bar, self.figure.canvas, readouts, self.share.link,
@@ -241,15 +246,14 @@ class Explorer:
         self.side = w.VBox([self.lecture_box, reset, self.controls_panel],
                            layout=w.Layout(flex="0 0 320px", width="320px", padding="0 12px 0 0"))
         self.side.add_class("se-side")
-        header = w.HBox([
-            w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle'>How big a model, on how many "
-                   "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch "
-                   "2024.</div>", layout=w.Layout(flex="1 1 auto")),
-            self.present,
-        ], layout=w.Layout(align_items="center"))
-        header.add_class("se-header")
+        # (The page's CSS applies while the header is folded away: a hidden <style> still applies.)
+        self.title = w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle'>How big a model, on how many "
+                            "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs "
+                            "Epoch 2024.</div>", layout=w.Layout(flex="1 1 auto"))
+        self.header = w.HBox([self.title, self.present], layout=w.Layout(align_items="center"))
+        self.header.add_class("se-header")
         body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
-        page = w.VBox([header, self.open_message, body])
+        page = w.VBox([self.header, self.open_message, body])
         page.add_class("se-app")
         return page
 
@@ -299,13 +303,20 @@ class Explorer:
         self.share.refresh()
         self.bridge.query = self.share.query()
 
-    #: CSS px above the figure that the page keeps (header, and the slim bar in presentation mode):
-    #: the figure is sized to what is left of the first screen.
-    ABOVE_FIGURE = {False: 84, True: 118}
+    #: CSS px above the figure that the page keeps, by :meth:`mode`: the header; presented, the header's
+    #: title and the slim bar (which holds the presentation toggle); presenting a lecture, the bar alone
+    #: (the lecture beside the figure names itself). The figure is sized to what is left of the first screen.
+    ABOVE_FIGURE = {"normal": 84, "presented": 118, "presented-lecture": 70}
+
+    def mode(self) -> str:
+        """``normal``, ``presented`` or ``presented-lecture`` (presentation mode with a lecture open)."""
+        if not self.state.scenario.present:
+            return "normal"
+        return "presented" if self.lecture is None else "presented-lecture"
 
     def _on_width(self, change=None) -> None:
         if self.bridge.width > 0:
-            above = self.ABOVE_FIGURE[bool(self.state.scenario.present)]
+            above = self.ABOVE_FIGURE[self.mode()]
             height = self.bridge.viewport_height - above if self.bridge.viewport_height else 0
             self.plots.resize(self.bridge.width - 4, max(0, height))
 
@@ -317,7 +328,14 @@ class Explorer:
         # Presented, the side column holds only the lecture (none: the figure takes the width).
         self.side.layout.display = "none" if present and self.lecture is None else "flex"
         self.present_bar.layout.display = "flex" if present else "none"
+        # Presenting a lecture, the header row is folded away (the lecture beside the figure names
+        # itself) and the bar ends in a compact presentation toggle: at 1024x768 the stacked figure
+        # and its two legends then fit the first screen at every step.
+        folded = self.mode() == "presented-lecture"
+        self.header.layout.display = "none" if folded else "flex"
+        self.bar_present.layout.display = "flex" if folded else "none"
         (self.widget.add_class if present else self.widget.remove_class)("se-present")
+        (self.widget.add_class if folded else self.widget.remove_class)("se-present-lecture")
         self._on_width()
 
 
