@@ -38,7 +38,10 @@ STYLE = """
 .se-app { font-size: 15px; }
 .se-header { margin: 0 0 4px 0; }
 .se-app h2 { margin: 0; font-size: 22px; line-height: 1.2; }
-.se-subtitle { font-size: 13px; color: #444; line-height: 1.3; }
+/* One line at every width (the rest on hover): the header keeps the height ABOVE_FIGURE counts. */
+.se-subtitle { font-size: 13px; color: #444; line-height: 1.3; white-space: nowrap; overflow: hidden;
+               text-overflow: ellipsis; }
+.se-header > .widget-html { min-width: 0; overflow: hidden; }
 .se-h { margin: 10px 0 2px 0; font-size: 15px; color: #222; }
 .se-error { color: #b00020; font-weight: bold; }
 .se-warn { color: #9a5b00; font-size: 13px; }
@@ -54,7 +57,15 @@ STYLE = """
 .se-main { min-width: 0; overflow: hidden; }
 .se-side { min-width: 0; overflow-x: hidden; overflow-y: auto; max-height: calc(100vh - 70px); }
 .se-side .widget-accordion { width: 100%; }
-@media (max-width: 900px) { .se-side { flex: 0 0 260px !important; width: 260px !important; } }
+/* Narrow (a small window, or 150% zoom at 1280x800: 853 CSS px): the figure takes the width and the side
+   column follows it, so the figure and its legends stay in the first screen (a side column there would
+   leave the figure ~550 px, stacked and taller than the screen). */
+@media (max-width: 900px) {
+  .se-body { flex-wrap: wrap !important; }
+  .se-body > .se-main { order: 1; flex: 1 1 100% !important; }
+  .se-body > .se-side { order: 2; flex: 1 1 100% !important; width: 100% !important; max-height: none !important;
+                        padding: 0 !important; }
+}
 .se-side .jupyter-widget-Collapse-contents, .se-side .p-Collapse-contents { padding: 6px 4px; }
 .se-main .jupyter-matplotlib-canvas-div canvas { cursor: default; }
 .se-lecture { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 0 0 6px 0; }
@@ -76,7 +87,7 @@ STYLE = """
 .se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
 .se-present .widget-text input, .se-present input { height: 36px; }
 .se-present .se-subtitle { display: none; }
-.se-header .jupyter-button { width: auto; padding: 0 12px; }
+.se-header .jupyter-button { width: auto; flex: 0 0 auto; padding: 0 12px; }
 .se-bar .widget-slider { flex: 1 1 260px !important; width: auto !important; min-width: 200px; }
 .se-bar .widget-text { flex: 0 0 auto !important; width: 150px !important; }
 .se-bar .widget-label { width: auto !important; min-width: 0 !important; }
@@ -247,12 +258,14 @@ class Explorer:
                            layout=w.Layout(flex="0 0 320px", width="320px", padding="0 12px 0 0"))
         self.side.add_class("se-side")
         # (The page's CSS applies while the header is folded away: a hidden <style> still applies.)
-        self.title = w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle'>How big a model, on how many "
+        self.title = w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle' title='How big a model, on how many tokens, for "
+                            "this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch 2024.'>How big a model, on how many "
                             "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs "
                             "Epoch 2024.</div>", layout=w.Layout(flex="1 1 auto"))
         self.header = w.HBox([self.title, self.present], layout=w.Layout(align_items="center"))
         self.header.add_class("se-header")
         body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
+        body.add_class("se-body")
         page = w.VBox([self.header, self.open_message, body])
         page.add_class("se-app")
         return page
