@@ -83,7 +83,10 @@ STYLE = """
 .se-present h2 { font-size: 26px !important; }
 .se-present .se-lecture-title b { font-size: 22px !important; }
 .se-present .se-side { max-height: calc(100vh - 120px); }
-.se-present-lecture .se-side { max-height: calc(100vh - 24px); }
+.se-present-lecture .se-side { max-height: calc(100vh - 8px); }
+/* Presented, the page starts at the top of the screen (Voila's notebook and cell padding, 20 px, go). */
+body:has(.se-present) #rendered_cells, body:has(.se-present) .jp-Cell,
+body:has(.se-present) .jp-Cell-outputWrapper { padding-top: 0 !important; margin-top: 0 !important; }
 .se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
 .se-present .widget-text input, .se-present input { height: 36px; }
 .se-present .se-subtitle { display: none; }
@@ -319,7 +322,7 @@ class Explorer:
     #: CSS px above the figure that the page keeps, by :meth:`mode`: the header; presented, the header's
     #: title and the slim bar (which holds the presentation toggle); presenting a lecture, the bar alone
     #: (the lecture beside the figure names itself). The figure is sized to what is left of the first screen.
-    ABOVE_FIGURE = {"normal": 84, "presented": 118, "presented-lecture": 70}
+    ABOVE_FIGURE = {"normal": 84, "presented": 110, "presented-lecture": 64}
 
     def mode(self) -> str:
         """``normal``, ``presented`` or ``presented-lecture`` (presentation mode with a lecture open)."""
