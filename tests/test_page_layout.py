@@ -76,6 +76,11 @@ def test_a_presented_lecture_keeps_its_figure_texts_apart_and_in_the_first_scree
         assert app.figure.canvas.get_width_height()[1] <= 768 - app.ABOVE_FIGURE["presented-lecture"], i + 1
         assert min(app.plots.text_sizes_px()) >= 18
         app.lecture.next()
+    # The bar's compact toggle leaves presentation mode: the header (and its toggle) come back.
+    assert app.bar_present.value and app.bar_present.layout.display == "flex"
+    app.bar_present.value = False
+    assert not app.state.scenario.present and app.mode() == "normal"
+    assert app.header.layout.display == "flex" and app.bar_present.layout.display == "none"
 
 
 def test_all_laws_ticked_wrap_the_legend_inside_the_figure():
