@@ -57,6 +57,8 @@ STYLE = """
 .se-main { min-width: 0; overflow: hidden; }
 .se-side { min-width: 0; overflow-x: hidden; overflow-y: auto; max-height: calc(100vh - 70px); }
 .se-side .widget-accordion { width: 100%; }
+/* The side column scrolls as one: a long lecture step keeps its height (squeezed, its text was cut off). */
+.se-side > *, .se-side .se-lecture-box > * { flex-shrink: 0 !important; }
 /* Narrow (a small window, or 150% zoom at 1280x800: 853 CSS px): the figure takes the width and the side
    column follows it, so the figure and its legends stay in the first screen (a side column there would
    leave the figure ~550 px, stacked and taller than the screen). */
@@ -73,6 +75,9 @@ STYLE = """
 .se-lecture-sources { font-size: 12px; color: #555; }
 .se-lecture-sources ul { margin: 2px 0; padding-left: 18px; }
 .se-predict { background: #f4f8ff; padding: 6px; margin: 4px 0; }
+/* The guess box gives way to Reveal in a narrow column (presented: 18 px type in the side column). */
+.se-predict .widget-hbox { flex-wrap: wrap; gap: 4px; }
+.se-predict .widget-text { flex: 1 1 10em !important; min-width: 0; width: auto !important; }
 .se-bar { align-items: center; gap: 8px; padding: 2px 0 4px 0; border-bottom: 1px solid #ddd; margin-bottom: 4px; }
 .se-table-header { font-family: monospace; white-space: pre; font-size: 12px; padding-left: 4px; }
 .se-model-table select { font-family: monospace; font-size: 12px; }
@@ -191,6 +196,7 @@ class Explorer:
                                 extra_query=lambda: self.lecture.query() if self.lecture is not None else "")
         self.table = ModelTable(self.state, self.errors)
         self.lecture_box = w.VBox()
+        self.lecture_box.add_class("se-lecture-box")
         self.lecture_choice = w.Dropdown(options=lectures.list_lectures(), description="Lecture",
                                          style={"description_width": "initial"})
         self.lecture_start = w.Button(description="Start the lecture", button_style="info")
