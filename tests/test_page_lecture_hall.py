@@ -191,7 +191,8 @@ def demo_defaults(tmp_path):
 def test_a_class_of_ten_arriving_at_once_never_sees_a_blank_page(browser, demo_defaults):
     """Ten pages opened at once on ``make demo``'s defaults: each shows the "Starting your page" state or the
     interactive figure from its first paint on, never a blank page, and every one ends interactive or still
-    waiting (with its Retry) by a generous deadline. Prints the time to interactive of each page."""
+    waiting (with its Retry) by a generous deadline. Prints the time to interactive of each page (run with
+    ``-s``); nothing else here depends on timing."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         pages = [context.new_page() for _ in range(CLASS_SIZE)]
@@ -215,7 +216,6 @@ def test_a_class_of_ten_arriving_at_once_never_sees_a_blank_page(browser, demo_d
                     painted.append(time.monotonic() - opened[i])
                 # Once painted, a page never falls back to white (Voila's IOPub timeout used to leave it so).
                 assert state != "blank" or not shown[i], f"page {i + 1} went blank after showing itself"
-                assert shown[i] or time.monotonic() - opened[i] < 30, f"page {i + 1}: blank 30 s after opening"
             time.sleep(0.5)
         states = [_state(page) for page in pages]
         assert all(s in ("interactive", "waiting") for s in states), states
@@ -225,7 +225,7 @@ def test_a_class_of_ten_arriving_at_once_never_sees_a_blank_page(browser, demo_d
             print(f"\n{CLASS_SIZE} pages at once, pool {DEFAULT_POOL_SIZE}: time to interactive (s) "
                   + " ".join(f"{t:.1f}" for t in waited) + f"; p50 {p50:.1f} s, p90 {p90:.1f} s; "
                   f"{CLASS_SIZE - len(waited)} still waiting at {ARRIVAL_DEADLINE_S:g} s; first paint within "
-                  f"{max(painted):.1f} s")
+                  f"{max(painted, default=float('nan')):.1f} s")
         assert waited, "no page of the class became interactive"
     finally:
         context.close()
