@@ -267,10 +267,11 @@ class Explorer:
                            layout=w.Layout(flex="0 0 320px", width="320px", padding="0 12px 0 0"))
         self.side.add_class("se-side")
         # (The page's CSS applies while the header is folded away: a hidden <style> still applies.)
-        self.title = w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle' title='How big a model, on how many tokens, for "
-                            "this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch 2024.'>How big a model, on how many "
-                            "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs "
-                            "Epoch 2024.</div>", layout=w.Layout(flex="1 1 auto"))
+        subtitle = ("How big a model, on how many tokens, for this compute, and who got it wrong? Kaplan 2020 vs "
+                    "Chinchilla 2022 vs Epoch 2024.")
+        self.title = w.HTML(f"{STYLE}<h2>Scaling Explorer</h2>"
+                            f"<div class='se-subtitle' title='{subtitle}'>{subtitle}</div>",
+                            layout=w.Layout(flex="1 1 auto"))
         self.header = w.HBox([self.title, self.present], layout=w.Layout(align_items="center"))
         self.header.add_class("se-header")
         body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
