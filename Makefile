@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml deploy/package-lock.json
 	touch $(STAMP)
 
 PORT ?= 8866
-# A small preheated pool: the first pages open at once; for a class, POOL = the class size (docs/deployment.md).
-POOL ?= 4
+# Preheated kernels: unset, the CLI's default small pool (serve.DEFAULT_POOL_SIZE, declared once there) so the
+# first pages open at once; for a class, POOL = the class size (docs/deployment.md).
+POOL ?=
 
-demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with POOL (4) preheated kernels; Ctrl-C stops it all
-	$(BIN)/scaling-explorer serve --port $(PORT) --pool-size $(POOL)
+demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with a small preheated pool (POOL=N to size it); Ctrl-C stops it all
+	$(BIN)/scaling-explorer serve --port $(PORT)$(if $(POOL), --pool-size $(POOL))
 
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
 	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py

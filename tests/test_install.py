@@ -31,7 +31,9 @@ def test_wheel_install_finds_the_catalog_from_any_directory(tmp_path):
     shutil.copytree(ROOT / "share", src / "share", ignore=ignore)
     wheels = tmp_path / "wheels"
     # --no-build-isolation: the test venv's setuptools builds it, so no download is needed.
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", wheels, src)
+    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, src)
+    # setuptools warns about a data directory under the package that is not a listed package (issue 19)
+    assert "would be ignored" not in built.stdout + built.stderr, "a data directory is missing from `packages`"
     (wheel,) = wheels.glob("scaling_explorer-*.whl")
 
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -73,3 +73,14 @@ def test_the_app_without_its_extra_says_what_to_install(tmp_path):
                           "import scaling_explorer.app"], capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 1 and "pip install 'scaling-explorer[app]'" in out.stderr, out.stderr
+
+
+def test_every_data_directory_is_a_listed_package():
+    """A directory under data/ is importable as a (namespace) package: unlisted, setuptools warns at every
+    install that it "would be ignored" (though package-data ships it), which misleads whoever installs."""
+    listed = set(PROJECT["tool"]["setuptools"]["packages"])
+    data_dirs = {"scaling_explorer.data." + p.name for p in (ROOT / "data").iterdir()
+                 if p.is_dir() and not p.name.startswith((".", "__"))}
+    assert data_dirs and data_dirs <= listed, f"add to [tool.setuptools] packages: {sorted(data_dirs - listed)}"
+    package_data = PROJECT["tool"]["setuptools"]["package-data"]
+    assert all(name in package_data for name in data_dirs), "each data package ships its files (package-data)"

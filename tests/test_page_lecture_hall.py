@@ -3,14 +3,16 @@
 import csv
 import io
 import re
+import time
 
+import numpy as np
 import pytest
 from browser_helpers import CANVAS, poll, shoot
 from playwright.sync_api import expect
 
 from scaling_explorer import Scenario, evaluate
 from scaling_explorer.app.format import fmt_count
-from scaling_explorer.serve import VoilaServer
+from scaling_explorer.serve import DEFAULT_POOL_SIZE, VoilaServer
 
 pytestmark = pytest.mark.browser
 
@@ -151,3 +153,79 @@ def test_a_link_opens_its_view_on_a_preheated_kernel(page, preheated):
     row = evaluate(Scenario(budget=1e22, laws=("besiroglu2024",))).row("besiroglu2024")
     expect(page.locator(".se-table").first).to_contain_text(fmt_count(row.params), timeout=30_000)
     expect(page.locator(".se-budget")).to_contain_text("1e22")
+
+
+# -- a class arrives ---------------------------------------------------------------------------
+
+_ARRIVAL_STATE = """() => {
+  const canvas = document.querySelector('.se-app .jupyter-matplotlib-canvas-div canvas');
+  if (canvas && canvas.getClientRects().length && canvas.width > 0) return 'interactive';
+  const app = document.querySelector('.se-app');
+  if (app && app.getClientRects().length) return 'drawing';  // the widgets are shown, the figure comes next
+  const waiting = document.getElementById('se-starting');
+  if (waiting && waiting.getClientRects().length && getComputedStyle(waiting).visibility !== 'hidden'
+      && waiting.innerText.includes('Starting your page')) return 'waiting';
+  return 'blank';
+}"""
+CLASS_SIZE = 10
+ARRIVAL_DEADLINE_S = 300.0  # generous: 2 shared cores start six kernels and run the page in ten
+
+
+def _state(page) -> str:
+    try:
+        return page.evaluate(_ARRIVAL_STATE)
+    except Exception:  # noqa: BLE001 - mid-navigation (the document is being replaced): not shown yet
+        return "blank"
+
+
+@pytest.fixture
+def demo_defaults(tmp_path):
+    """Voila as ``make demo`` starts it (the CLI's default preheated pool), once its pool has filled."""
+    with VoilaServer(pool_size=DEFAULT_POOL_SIZE, log_path=tmp_path / "voila.log") as server:
+        # Voila logs when the pool is filled (voila_kernel_manager): a class arrives a minute after the start.
+        poll(lambda: "is filled with" in server.log_path.read_text(errors="replace"), timeout=180, interval=0.5,
+             what="the kernel pool to fill")
+        yield server
+
+
+def test_a_class_of_ten_arriving_at_once_never_sees_a_blank_page(browser, demo_defaults):
+    """Ten pages opened at once on ``make demo``'s defaults: each shows the "Starting your page" state or the
+    interactive figure from its first paint on, never a blank page, and every one ends interactive or still
+    waiting (with its Retry) by a generous deadline. Prints the time to interactive of each page (run with
+    ``-s``); nothing else here depends on timing."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pages = [context.new_page() for _ in range(CLASS_SIZE)]
+        opened = []
+        for page in pages:  # "commit": returns at the first bytes, so the ten requests are in flight together
+            opened.append(time.monotonic())
+            page.goto(demo_defaults.url, timeout=90_000, wait_until="commit")
+        shown = [False] * CLASS_SIZE  # the page has painted the waiting state or the figure
+        painted: list[float] = []  # seconds from opening to that first paint
+        ready: list[float | None] = [None] * CLASS_SIZE
+        deadline = time.monotonic() + ARRIVAL_DEADLINE_S
+        while time.monotonic() < deadline and None in ready:
+            for i, page in enumerate(pages):
+                if ready[i] is not None:
+                    continue
+                state = _state(page)
+                if state == "interactive":
+                    ready[i] = time.monotonic() - opened[i]
+                if state != "blank" and not shown[i]:
+                    shown[i] = True
+                    painted.append(time.monotonic() - opened[i])
+                # Once painted, a page never falls back to white (Voila's IOPub timeout used to leave it so).
+                assert state != "blank" or not shown[i], f"page {i + 1} went blank after showing itself"
+            time.sleep(0.5)
+        states = [_state(page) for page in pages]
+        assert all(s in ("interactive", "waiting") for s in states), states
+        waited = sorted(t for t in ready if t is not None)
+        if waited:
+            p50, p90 = np.percentile(waited, [50, 90])
+            print(f"\n{CLASS_SIZE} pages at once, pool {DEFAULT_POOL_SIZE}: time to interactive (s) "
+                  + " ".join(f"{t:.1f}" for t in waited) + f"; p50 {p50:.1f} s, p90 {p90:.1f} s; "
+                  f"{CLASS_SIZE - len(waited)} still waiting at {ARRIVAL_DEADLINE_S:g} s; first paint within "
+                  f"{max(painted, default=float('nan')):.1f} s")
+        assert waited, "no page of the class became interactive"
+    finally:
+        context.close()

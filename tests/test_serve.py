@@ -3,6 +3,7 @@ kernel and frees the port; kernels of pages that vanished without a word (a kill
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,16 @@ import pytest
 from conftest import require
 from playwright.sync_api import expect
 
-from scaling_explorer.serve import ROOT, VoilaServer, free_port, kernel_processes, port_open
+from scaling_explorer.cli import build_parser
+from scaling_explorer.serve import (
+    DEFAULT_POOL_SIZE,
+    ROOT,
+    VoilaServer,
+    capacity_rule,
+    free_port,
+    kernel_processes,
+    port_open,
+)
 
 
 def _wait(predicate, timeout, step=0.25):
@@ -82,6 +92,18 @@ def _assert_all_gone(proc, kernels, everything, port, how):
     assert not left, f"{len(left)} child process(es) left after {how}: {[p.pid for p in left]}"
     assert all(not _alive(k) for k in kernels)
     assert not port_open(port), f"port {port} still answers after {how}"
+
+
+def test_serve_and_make_demo_share_one_default_pool():
+    """``scaling-explorer serve`` preheats a small pool unless told otherwise, and ``make demo`` passes a pool
+    only when POOL is given (so the two cannot drift apart); the start message says how to size it."""
+    assert DEFAULT_POOL_SIZE > 0
+    assert build_parser().parse_args(["serve"]).pool_size == DEFAULT_POOL_SIZE
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^POOL \?=\s*$", makefile, re.M), "make demo must not declare a second default pool"
+    assert "$(if $(POOL), --pool-size $(POOL))" in makefile
+    rule = capacity_rule(DEFAULT_POOL_SIZE)
+    assert f"Preheated pool: {DEFAULT_POOL_SIZE} kernel" in rule and "POOL=30" in rule and "Capacity rule:" in rule
 
 
 @pytest.mark.parametrize(("sig", "pool"), [(signal.SIGTERM, 0), (signal.SIGINT, 1)])

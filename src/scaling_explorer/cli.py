@@ -500,7 +500,10 @@ def register(sub) -> None:
 
     p = sub.add_parser("serve", help="serve the explorer page with Voila on 127.0.0.1")
     p.add_argument("--port", type=int, default=8866)
-    p.add_argument("--pool-size", type=int, default=0, help="preheated kernels (for a class)")
+    from .serve import DEFAULT_POOL_SIZE  # standard library only: cheap to import here
+
+    p.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE,
+                   help=f"preheated kernels (default {DEFAULT_POOL_SIZE}; for a class, the class size)")
     p.set_defaults(run=cmd_serve)
 
 

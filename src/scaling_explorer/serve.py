@@ -170,7 +170,12 @@ def capacity_rule(pool_size: int) -> str:
     ])
 
 
-def serve(port: int = 8866, pool_size: int = 0) -> int:
+#: Preheated kernels by default (``scaling-explorer serve`` and ``make demo``, which passes ``POOL`` only when
+#: given): the first pages of a class open at once on a 2-core box. For a class, the class size.
+DEFAULT_POOL_SIZE = 4
+
+
+def serve(port: int = 8866, pool_size: int = DEFAULT_POOL_SIZE) -> int:
     """Run Voila in the foreground until interrupted (Ctrl-C or SIGTERM); returns its exit status."""
     if not 0 < port < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {port}")

@@ -38,7 +38,10 @@ STYLE = """
 .se-app { font-size: 15px; }
 .se-header { margin: 0 0 4px 0; }
 .se-app h2 { margin: 0; font-size: 22px; line-height: 1.2; }
-.se-subtitle { font-size: 13px; color: #444; line-height: 1.3; }
+/* One line at every width (the rest on hover): the header keeps the height ABOVE_FIGURE counts. */
+.se-subtitle { font-size: 13px; color: #444; line-height: 1.3; white-space: nowrap; overflow: hidden;
+               text-overflow: ellipsis; }
+.se-header > .widget-html { min-width: 0; overflow: hidden; }
 .se-h { margin: 10px 0 2px 0; font-size: 15px; color: #222; }
 .se-error { color: #b00020; font-weight: bold; }
 .se-warn { color: #9a5b00; font-size: 13px; }
@@ -54,7 +57,17 @@ STYLE = """
 .se-main { min-width: 0; overflow: hidden; }
 .se-side { min-width: 0; overflow-x: hidden; overflow-y: auto; max-height: calc(100vh - 70px); }
 .se-side .widget-accordion { width: 100%; }
-@media (max-width: 900px) { .se-side { flex: 0 0 260px !important; width: 260px !important; } }
+/* The side column scrolls as one: a long lecture step keeps its height (squeezed, its text was cut off). */
+.se-side > *, .se-side .se-lecture-box > * { flex-shrink: 0 !important; }
+/* Narrow (a small window, or 150% zoom at 1280x800: 853 CSS px): the figure takes the width and the side
+   column follows it, so the figure and its legends stay in the first screen (a side column there would
+   leave the figure ~550 px, stacked and taller than the screen). */
+@media (max-width: 900px) {
+  .se-body { flex-wrap: wrap !important; }
+  .se-body > .se-main { order: 1; flex: 1 1 100% !important; }
+  .se-body > .se-side { order: 2; flex: 1 1 100% !important; width: 100% !important; max-height: none !important;
+                        padding: 0 !important; }
+}
 .se-side .jupyter-widget-Collapse-contents, .se-side .p-Collapse-contents { padding: 6px 4px; }
 .se-main .jupyter-matplotlib-canvas-div canvas { cursor: default; }
 .se-lecture { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; margin: 0 0 6px 0; }
@@ -62,6 +75,9 @@ STYLE = """
 .se-lecture-sources { font-size: 12px; color: #555; }
 .se-lecture-sources ul { margin: 2px 0; padding-left: 18px; }
 .se-predict { background: #f4f8ff; padding: 6px; margin: 4px 0; }
+/* The guess box gives way to Reveal in a narrow column (presented: 18 px type in the side column). */
+.se-predict .widget-hbox { flex-wrap: wrap; gap: 4px; }
+.se-predict .widget-text { flex: 1 1 10em !important; min-width: 0; width: auto !important; }
 .se-bar { align-items: center; gap: 8px; padding: 2px 0 4px 0; border-bottom: 1px solid #ddd; margin-bottom: 4px; }
 .se-table-header { font-family: monospace; white-space: pre; font-size: 12px; padding-left: 4px; }
 .se-model-table select { font-family: monospace; font-size: 12px; }
@@ -72,12 +88,16 @@ STYLE = """
 .se-present h2 { font-size: 26px !important; }
 .se-present .se-lecture-title b { font-size: 22px !important; }
 .se-present .se-side { max-height: calc(100vh - 120px); }
+.se-present-lecture .se-side { max-height: calc(100vh - 8px); }
+/* Presented, the page starts at the top of the screen (Voila's notebook and cell padding, 20 px, go). */
+body:has(.se-present) #rendered_cells, body:has(.se-present) .jp-Cell,
+body:has(.se-present) .jp-Cell-outputWrapper { padding-top: 0 !important; margin-top: 0 !important; }
 .se-present .widget-button, .se-present .jupyter-button { height: auto; min-height: 36px; }
 .se-present .widget-text input, .se-present input { height: 36px; }
 .se-present .se-subtitle { display: none; }
-.se-present .se-header .jupyter-button { width: auto; padding: 0 12px; }
+.se-header .jupyter-button { width: auto; flex: 0 0 auto; padding: 0 12px; }
 .se-bar .widget-slider { flex: 1 1 260px !important; width: auto !important; min-width: 200px; }
-.se-bar .widget-text { flex: 0 0 auto !important; width: 200px !important; }
+.se-bar .widget-text { flex: 0 0 auto !important; width: 150px !important; }
 .se-bar .widget-label { width: auto !important; min-width: 0 !important; }
 .se-bar .jupyter-button { width: auto; padding: 0 14px; }
 </style>
@@ -176,6 +196,7 @@ class Explorer:
                                 extra_query=lambda: self.lecture.query() if self.lecture is not None else "")
         self.table = ModelTable(self.state, self.errors)
         self.lecture_box = w.VBox()
+        self.lecture_box.add_class("se-lecture-box")
         self.lecture_choice = w.Dropdown(options=lectures.list_lectures(), description="Lecture",
                                          style={"description_width": "initial"})
         self.lecture_start = w.Button(description="Start the lecture", button_style="info")
@@ -193,6 +214,10 @@ class Explorer:
         self.present = w.ToggleButton(description="Presentation mode", icon="desktop",
                                       tooltip="large type, controls folded away, figure full width")
         self.controls.binder.bind("present", self.present, message=self.open_message)
+        # The same switch, icon only, at the end of the slim bar while the header is folded away.
+        self.bar_present = w.ToggleButton(icon="desktop", tooltip="Presentation mode (click to leave it)",
+                                          layout=w.Layout(width="48px", display="none"))
+        self.controls.binder.bind("present", self.bar_present, message=self.open_message)
         self.widget = self._page()
         self._on_present(frozenset({"present"}))
 
@@ -230,7 +255,7 @@ class Explorer:
         # while the controls are folded away (the same widgets as in the side column, shown twice).
         budget = self.controls.budget_panel.budget
         self.bar_steps = w.HBox()
-        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps],
+        self.present_bar = w.HBox([budget.slider, budget.exact, self.bar_steps, self.bar_present],
                                   layout=w.Layout(flex_flow="row nowrap", display="none"))
         self.present_bar.add_class("se-bar")
         self.main = w.VBox([self.bridge, self.present_bar, self.figure.canvas, readouts, self.share.link,
@@ -241,15 +266,17 @@ class Explorer:
         self.side = w.VBox([self.lecture_box, reset, self.controls_panel],
                            layout=w.Layout(flex="0 0 320px", width="320px", padding="0 12px 0 0"))
         self.side.add_class("se-side")
-        header = w.HBox([
-            w.HTML(STYLE + "<h2>Scaling Explorer</h2><div class='se-subtitle'>How big a model, on how many "
-                   "tokens, for this compute, and who got it wrong? Kaplan 2020 vs Chinchilla 2022 vs Epoch "
-                   "2024.</div>", layout=w.Layout(flex="1 1 auto")),
-            self.present,
-        ], layout=w.Layout(align_items="center"))
-        header.add_class("se-header")
+        # (The page's CSS applies while the header is folded away: a hidden <style> still applies.)
+        subtitle = ("How big a model, on how many tokens, for this compute, and who got it wrong? Kaplan 2020 vs "
+                    "Chinchilla 2022 vs Epoch 2024.")
+        self.title = w.HTML(f"{STYLE}<h2>Scaling Explorer</h2>"
+                            f"<div class='se-subtitle' title='{subtitle}'>{subtitle}</div>",
+                            layout=w.Layout(flex="1 1 auto"))
+        self.header = w.HBox([self.title, self.present], layout=w.Layout(align_items="center"))
+        self.header.add_class("se-header")
         body = w.HBox([self.side, self.main], layout=w.Layout(flex_flow="row nowrap", width="100%"))
-        page = w.VBox([header, self.open_message, body])
+        body.add_class("se-body")
+        page = w.VBox([self.header, self.open_message, body])
         page.add_class("se-app")
         return page
 
@@ -299,13 +326,20 @@ class Explorer:
         self.share.refresh()
         self.bridge.query = self.share.query()
 
-    #: CSS px above the figure that the page keeps (header, and the slim bar in presentation mode):
-    #: the figure is sized to what is left of the first screen.
-    ABOVE_FIGURE = {False: 84, True: 118}
+    #: CSS px above the figure that the page keeps, by :meth:`mode`: the header; presented, the header's
+    #: title and the slim bar (which holds the presentation toggle); presenting a lecture, the bar alone
+    #: (the lecture beside the figure names itself). The figure is sized to what is left of the first screen.
+    ABOVE_FIGURE = {"normal": 84, "presented": 110, "presented-lecture": 64}
+
+    def mode(self) -> str:
+        """``normal``, ``presented`` or ``presented-lecture`` (presentation mode with a lecture open)."""
+        if not self.state.scenario.present:
+            return "normal"
+        return "presented" if self.lecture is None else "presented-lecture"
 
     def _on_width(self, change=None) -> None:
         if self.bridge.width > 0:
-            above = self.ABOVE_FIGURE[bool(self.state.scenario.present)]
+            above = self.ABOVE_FIGURE[self.mode()]
             height = self.bridge.viewport_height - above if self.bridge.viewport_height else 0
             self.plots.resize(self.bridge.width - 4, max(0, height))
 
@@ -317,7 +351,14 @@ class Explorer:
         # Presented, the side column holds only the lecture (none: the figure takes the width).
         self.side.layout.display = "none" if present and self.lecture is None else "flex"
         self.present_bar.layout.display = "flex" if present else "none"
+        # Presenting a lecture, the header row is folded away (the lecture beside the figure names
+        # itself) and the bar ends in a compact presentation toggle: at 1024x768 the stacked figure
+        # and its two legends then fit the first screen at every step.
+        folded = self.mode() == "presented-lecture"
+        self.header.layout.display = "none" if folded else "flex"
+        self.bar_present.layout.display = "flex" if folded else "none"
         (self.widget.add_class if present else self.widget.remove_class)("se-present")
+        (self.widget.add_class if folded else self.widget.remove_class)("se-present-lecture")
         self._on_width()
 
 

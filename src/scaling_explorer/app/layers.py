@@ -520,7 +520,9 @@ class LabelsLayer(Layer):
         xs, ys = key["compute_params"].to_numpy(), key["tokens"].to_numpy()
         size = FONT["model"] * view.scale
         # The axes' place too: a legend that grows a row (a two-line entry) shrinks them at the same figure size.
-        contour_texts = [t for t in view.layer_of("contours").texts if t.get_text()]
+        # Only the shown contour labels: a hidden one measures as an empty box, so a placement cached while
+        # the contours were hidden (a lecture step) would be reused over them once they show again.
+        contour_texts = [t for t in view.layer_of("contours").texts if t.get_text() and t.get_visible()]
         all_x, all_y = catalog["compute_params"].to_numpy(), catalog["tokens"].to_numpy()
         cache_key = (tuple(names), xs.round(6).tobytes(), ys.round(6).tobytes(), all_x.round(6).tobytes(),
                      all_y.round(6).tobytes(), size, tuple(view.fig.canvas.get_width_height()), view.fig.dpi,

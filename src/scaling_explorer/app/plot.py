@@ -195,7 +195,9 @@ class PlotsView:
         if wide:
             least = m["top"] + m["below_axes"] + max(m["status"], m["laws"]) + 220
         else:
-            least = 2 * m["top"] + 2 * m["below_axes"] + m["status"] + m["laws"] + 330
+            # 260 px of axes: the N-D panel 160 px and the loss panel 100 px still show three or more
+            # tick labels each at presentation size (a presented lecture at 1024x768 then fits).
+            least = m["top"] + m["loss_top"] + 2 * m["below_axes"] + m["status"] + m["laws"] + 260
         height = int(max(height, least))
         if (width, height) == tuple(self.fig.canvas.get_width_height()) and wide == self.wide:
             return False
@@ -210,8 +212,12 @@ class PlotsView:
         status_rows, law_rows = self._legend_rows(width)
         row = f["legend"] * LEGEND_ROW
         below_axes = f["tick"] * 1.6 + f["label"] * 1.6 + 8  # tick labels and the axis label
+        # Side by side the titles share a row (the taller sets the top margin); stacked, each panel
+        # keeps the room its own title needs (``top`` over the N-D panel, ``loss_top`` over the loss panel).
+        nd_lines, loss_lines = self._title_lines
         return dict(left=f["tick"] * 3.6 + f["label"] * 1.8 + 6, right=26 * s,
-                    top=f["title"] * TITLE_LINE * max(self._title_lines) + 10, below_axes=below_axes,
+                    top=f["title"] * TITLE_LINE * (max(nd_lines, loss_lines) if width >= WIDE else nd_lines) + 10,
+                    loss_top=f["title"] * TITLE_LINE * loss_lines + 10, below_axes=below_axes,
                     status=status_rows * row + (6 if status_rows else 0), laws=law_rows * row + 8)
 
     def _layout(self, width: float, height: float) -> None:
@@ -229,7 +235,7 @@ class PlotsView:
                           wspace=gap / mean_axes)
         else:
             bottom = m["below_axes"] + m["laws"] + 4
-            gap = m["below_axes"] + m["status"] + m["top"] + 4
+            gap = m["below_axes"] + m["status"] + m["loss_top"] + 4
             mean_axes = max(40.0, (height - top - bottom - gap) / 2)
             gs = GridSpec(2, 1, figure=self.fig, height_ratios=[1.6, 1], left=left / width,
                           right=1 - right / width, top=1 - top / height, bottom=bottom / height,
@@ -464,7 +470,9 @@ class PlotsView:
         for handles, room, ax in ((status, status_room, self.ax), (laws, laws_room, self.ax_loss)):
             labels = self._legend_labels_wrapped(handles, room)
             box = ax.get_position()
-            x = (box.x0 + box.x1) / 2
+            # Stacked, a legend may take the figure's width (_legend_room): centre it on the figure, not
+            # on the axes, whose wider left margin would push a full-width legend past the right edge.
+            x = (box.x0 + box.x1) / 2 if self.wide else 0.5
             y = box.y0 - m["below_axes"] / height
             made.append(self.fig.legend(handles=handles, labels=labels, loc="upper center",
                                         ncol=self._legend_columns_for(labels, room), fontsize=size,
