@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import elementwise
 
 from ._checks import positive, positive_scalar
 from .compute import tokens_for
@@ -70,6 +69,7 @@ def iso_flop_minimum(law, C):
     brackets_minimum = (slope(bracket[0], C) < 0) & (slope(bracket[1], C) > 0)
     if not np.all(brackets_minimum):
         raise ValueError(f"no iso-FLOP minimum found for C = {float(C[~brackets_minimum].flat[0]):g} FLOPs")
+    from scipy.optimize import elementwise  # on first use: ~11 MiB a page may not need
     result = elementwise.find_root(slope, bracket, args=(C,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
     # ... and a strict one at the root: where the loss is flat to rounding (the reducible terms
     # vanish against E at absurd budgets) every point looks like the minimum.
@@ -104,6 +104,7 @@ def compute_for_loss(law, L):
         return optimal_loss(law, np.exp(log_c)) - L
 
     reachable = (gap(np.full_like(L, hi), L) < 0) & (gap(np.full_like(L, lo), L) > 0)
+    from scipy.optimize import elementwise  # on first use: ~11 MiB a page may not need
     result = elementwise.find_root(
         gap, (np.full_like(L, lo), np.full_like(L, hi)), args=(L,), tolerances=dict(xatol=1e-12, xrtol=1e-14)
     )
@@ -317,6 +318,8 @@ def flat_optimum(law, C, tolerance: float = FLATNESS_TOLERANCE) -> FlatOptimum:
 
     log_opt = np.log(N_opt)
     ends = []
+    from scipy.optimize import elementwise  # on first use: ~11 MiB a page may not need
+
     for bracket in ((log_opt - 40.0, log_opt), (log_opt, log_opt + 40.0)):
         # 40 e-folds (~1e17x) off the optimum either finite term dominates the loss by far.
         result = elementwise.find_root(excess, bracket, args=(C, target), tolerances=dict(xatol=1e-12, xrtol=1e-14))
