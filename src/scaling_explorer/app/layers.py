@@ -153,8 +153,12 @@ class ContoursLayer(Layer):
     def update(self, readout, changed):
         s = readout.scenario
         surface = s.law(s.surface)
+        # Where the law's frontier is its iso-FLOP loss minimum, its own (closed-form) optimum is
+        # that minimum; the numeric search (scipy.optimize, ~11 MiB a kernel) is for the others.
+        minimum = (surface.compute_optimal if surface.frontier_minimises_loss
+                   else lambda C: frontier.iso_flop_minimum(surface, C))
         try:
-            levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
+            levels = surface.loss(*minimum(CONTOUR_BUDGETS))
         except ValueError:  # a law too extreme to have a minimum on some budgets' lines: no contours
             levels = np.full(len(CONTOUR_BUDGETS), np.nan)
         size = FONT["contour"] * self.view.scale

@@ -148,7 +148,7 @@ class DataConstrained(OverBaseLaw):
         losses = self.loss(np.exp(logN), flat[:, None] / (k * np.exp(logN)))
         best = np.argmin(losses, axis=1)
         N = np.empty_like(flat)
-        from scipy.optimize import minimize_scalar  # on first use: ~11 MiB a page may not need
+        from scipy.optimize import minimize_scalar  # on first use: ~11 MiB that the page's defaults do not need
 
         for i, (c, j) in enumerate(zip(flat, best, strict=True)):
             lo, hi = logN[i, max(j - 1, 0)], logN[i, min(j + 1, len(_GRID) - 1)]
@@ -172,7 +172,7 @@ class DataConstrained(OverBaseLaw):
 
         # loss falls monotonically in D (D' grows with D) towards the value at infinite repetition.
         reachable = (gap(lo, N, L) > 0) & (gap(hi, N, L) < 0)
-        from scipy.optimize import elementwise  # on first use: ~11 MiB a page may not need
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         res = elementwise.find_root(gap, (lo, hi), args=(N, L), tolerances=dict(xatol=1e-12, xrtol=1e-14))
         return np.where(reachable & res.success, np.exp(res.x), np.nan)
 

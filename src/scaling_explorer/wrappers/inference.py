@@ -49,7 +49,7 @@ def _find_root(f, lo, hi, args):
     A few roots (the page's rows) go through scalar brentq, which costs microseconds where the
     vectorised finder's set-up costs a millisecond; many (a catalog) go through the vectorised one.
     """
-    from scipy.optimize import brentq, elementwise  # on first use: ~11 MiB a page may not need
+    from scipy.optimize import brentq, elementwise  # on first use: ~11 MiB that the page's defaults do not need
 
     if lo.size <= 8:
         x = np.empty_like(lo)
