@@ -13,7 +13,8 @@ opening the page (Playwright's websocket frames) and stepping the budget slider:
    From then on the canvas protocol: the kernel's ``draw`` event is answered with ``draw`` (unless an image
    is awaited, as ipympl's frontend does), a ``resize`` with ``refresh``.
 4. Ready: the figure's first image at the page's size (the PNG's width equals the canvas ``_size`` after
-   the bridge's width arrived), and the widget state holds the numbers table.
+   the bridge's width arrived), and the widget state holds the numbers table. Later frames may be
+   smaller (a diff frame is cut to the changed pixels).
 5. A budget step is the slider's ``update`` (0.05 dex, as ArrowRight / ArrowLeft); it is done when both
    the numbers table's HTML and a new figure image have arrived.
 """
@@ -182,7 +183,10 @@ class Viewer:
                 self.waiting[comm] = False
                 if comm == self.main:
                     self.images += 1
-                    if self._bridge_done and png_width(buffers[0]) == round(self.size.get(comm, -1)):
+                    # Arriving, the figure's first image at the page's size; then any frame (a step's
+                    # diff frame is cut to the changed pixels, app/canvas.py).
+                    if not math.isnan(self.ready_s) or (
+                            self._bridge_done and png_width(buffers[0]) == round(self.size.get(comm, -1))):
                         self._image.set()
         elif method == "update":
             state = data.get("state", {})
