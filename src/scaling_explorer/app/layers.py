@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from adjustText import adjust_text
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -28,6 +27,7 @@ from ..downstream import has_downstream
 from ..readout import law_label
 from ..style import SHADE, STATUS_COLOR, law_style
 from ..wrappers import band_edge_at_demand
+from ._adjusttext import adjust_text  # adjustText 1.4.0 without scipy.spatial (app/_adjusttext.py)
 from .compat import demand_applies
 from .state import EXTRAS, FILTERS, FIT_KEY, MONEY
 
