@@ -13,7 +13,8 @@ opening the page (Playwright's websocket frames) and stepping the budget slider:
    From then on the canvas protocol: the kernel's ``draw`` event is answered with ``draw`` (unless an image
    is awaited, as ipympl's frontend does), a ``resize`` with ``refresh``.
 4. Ready: the figure's first image at the page's size (the PNG's width equals the canvas ``_size`` after
-   the bridge's width arrived), and the widget state holds the numbers table.
+   the bridge's width arrived), and the widget state holds the numbers table. Later frames may be
+   smaller (a diff frame is cut to the changed pixels).
 5. A budget step is the slider's ``update`` (0.05 dex, as ArrowRight / ArrowLeft); it is done when both
    the numbers table's HTML and a new figure image have arrived.
 """
@@ -71,6 +72,49 @@ def png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big") if png[:8] == b"\x89PNG\r\n\x1a\n" else 0
 
 
+class KernelClock:
+    """A budget step on the kernel's own clock, from the messages' header dates: from the kernel's
+    ``busy`` for the slider's update to the later of the figure's image and the numbers table.
+
+    Any client that sees the kernel's frames can report it (the protocol client, Chromium through
+    CDP), and neither the transport nor the client's own delays are in it.
+    """
+
+    def __init__(self):
+        self.steps_ms: list[float] = []
+        self.busy = self.image = self.numbers = None
+        self.on = False
+
+    def arm(self) -> None:
+        self.busy = self.image = self.numbers = None
+        self.on = True
+
+    def see(self, header: dict, content: dict, buffers: list) -> None:
+        """Note one frame from the kernel."""
+        if not self.on:
+            return
+        kind, date = header.get("msg_type"), header.get("date")
+        if kind == "status" and content.get("execution_state") == "busy" and self.busy is None:
+            self.busy = date
+        elif kind == "comm_msg" and self.busy is not None:
+            data = content.get("data", {})
+            image = data.get("method") == "custom" and buffers and "binary" in str(data.get("content"))
+            if self.image is None and image:
+                self.image = date
+            elif self.numbers is None and "se-numbers" in str(data.get("state", {}).get("value", "")):
+                self.numbers = date
+
+    def done(self) -> float | None:
+        """The armed step's milliseconds on the kernel's clock (also kept in ``steps_ms``), or None."""
+        self.on = False
+        if None in (self.busy, self.image, self.numbers):
+            return None
+        at = datetime.datetime.fromisoformat
+        ms = (max(at(self.image), at(self.numbers)) - at(self.busy)).total_seconds() * 1e3
+        self.steps_ms.append(ms)
+        return ms
+
+
 class _Assets(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -122,6 +166,7 @@ class Viewer:
         self._bridge_done = False
         self.images = 0
         self.closed = False
+        self.clock = KernelClock()
 
     # -- transport ----------------------------------------------------------------------------
     def send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
@@ -154,6 +199,7 @@ class Viewer:
                 if isinstance(frame, str):  # not the v1 framing
                     continue
                 channel, header, content, buffers = unpack(frame)
+                self.clock.see(header, content, buffers)
                 kind = header.get("msg_type")
                 if kind == "kernel_info_reply":
                     self._resolve("kernel_info", content)
@@ -182,7 +228,10 @@ class Viewer:
                 self.waiting[comm] = False
                 if comm == self.main:
                     self.images += 1
-                    if self._bridge_done and png_width(buffers[0]) == round(self.size.get(comm, -1)):
+                    # Arriving, the figure's first image at the page's size; then any frame (a step's
+                    # diff frame is cut to the changed pixels, app/canvas.py).
+                    if not math.isnan(self.ready_s) or (
+                            self._bridge_done and png_width(buffers[0]) == round(self.size.get(comm, -1))):
                         self._image.set()
         elif method == "update":
             state = data.get("state", {})
@@ -262,13 +311,17 @@ class Viewer:
         self._numbers.clear()
         self.exponent += STEP_DEX if up else -STEP_DEX
         self.budget = 10 ** self.exponent
+        self.clock.arm()
         t0 = time.perf_counter()
         self.update(self.slider, {"value": self.budget})
         try:
             await asyncio.wait_for(asyncio.gather(self._image.wait(), self._numbers.wait()), timeout)
         except TimeoutError:
+            self.clock.done()
             return None
-        return time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        self.clock.done()
+        return took
 
     async def close(self) -> None:
         if self.ws is not None:

@@ -73,6 +73,8 @@ c.Spawner.environment = {"JUPYTER_CONFIG_PATH": os.pathsep.join([str(HERE / "sin
                          "JUPYTER_PATH": str(ROOT / "share" / "jupyter")}  # the page's offline Voila template
 c.Spawner.args = [
     "--ServerApp.authorizer_class=scaling_explorer.classroom.ClassroomAuthorizer",
+    # only the explorer page can be opened (Voila renders any notebook the contents manager finds)
+    "--ServerApp.contents_manager_class=scaling_explorer.classroom.ClassroomContentsManager",
     f"--MappingKernelManager.allowed_message_types={KERNEL_MESSAGE_TYPES!r}",
     "--ServerApp.terminals_enabled=False",
 ]

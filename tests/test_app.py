@@ -1,11 +1,16 @@
 """The widget app headless: controls write the state, views follow, bad input becomes a message."""
 
 import datetime
+import json
+import os
+import threading
 
 import numpy as np
 import pytest
+from websockets.sync.server import serve
 
 from scaling_explorer.app import Explorer
+from scaling_explorer.app.explorer import voila_query
 from scaling_explorer.laws import get_law
 
 
@@ -341,3 +346,30 @@ def test_implausible_coefficients_get_a_warning_and_overflow_shows_a_dash():
     from scaling_explorer.laws import implausible_coefficients
 
     assert implausible_coefficients(Scenario().law("besiroglu2024")) == []
+
+
+def test_a_preheated_page_reads_its_visitors_request_from_voilas_query_socket(monkeypatch):
+    # Voila 0.5 (voila.utils.wait_for_request) hands a preheated kernel its visitor's request as one
+    # JSON message on ws://VOILA_APP_IP:VOILA_APP_PORT<VOILA_SERVER_URL>voila/query/<VOILA_KERNEL_ID>.
+    paths = []
+
+    def handler(socket):
+        paths.append(socket.request.path)
+        socket.send(json.dumps({"QUERY_STRING": "budget=1e22&laws=besiroglu2024", "SERVER_NAME": "class.example"}))
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        port = str(server.socket.getsockname()[1])
+        for key, value in {"VOILA_PREHEAT": "True", "VOILA_APP_IP": "127.0.0.1", "VOILA_APP_PORT": port,
+                           "VOILA_SERVER_URL": "/base/", "VOILA_KERNEL_ID": "k-1", "QUERY_STRING": "",
+                           "SERVER_NAME": ""}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("VOILA_WS_BASE_URL", raising=False)
+        try:
+            assert voila_query() == "budget=1e22&laws=besiroglu2024"
+        finally:
+            server.shutdown()
+            thread.join()
+    assert paths == ["/base/voila/query/k-1"]
+    assert os.environ["SERVER_NAME"] == "class.example"

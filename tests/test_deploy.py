@@ -2,6 +2,7 @@
 zero-to-jupyterhub values (not runnable here), and the settings every route reads (etc/jupyter)."""
 
 import ast
+import asyncio
 import importlib.util
 import json
 import os
@@ -19,7 +20,11 @@ if importlib.util.find_spec("jupyterhub") is None:
     if IN_CI:
         pytest.fail("CI must not skip: jupyterhub not installed", pytrace=False)
     pytest.skip("jupyterhub not installed (pip install -e '.[hub]')", allow_module_level=True)
-from scaling_explorer.classroom import KERNEL_MESSAGE_TYPES, ClassroomAuthorizer  # noqa: E402
+from scaling_explorer.classroom import (  # noqa: E402
+    KERNEL_MESSAGE_TYPES,
+    ClassroomAuthorizer,
+    ClassroomContentsManager,
+)
 
 DEPLOY = ROOT / "deploy"
 
@@ -90,6 +95,30 @@ def test_kubernetes_values_say_the_same(hub_config):
 ])
 def test_classroom_authorizer(action, resource, allowed):
     assert ClassroomAuthorizer().is_authorized(None, None, action, resource) is allowed
+
+
+def test_visitor_servers_find_only_the_explorer_notebook(tmp_path):
+    """Voila renders what the contents manager finds: another notebook or a solution is not there."""
+    from tornado.web import HTTPError
+
+    for name in ("explorer.ipynb", "01-kaplan-scaling-laws.ipynb"):
+        (tmp_path / name).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "answers.py").write_text("ANSWER = 42\n")
+    manager = ClassroomContentsManager(root_dir=str(tmp_path))
+
+    async def check():
+        assert (await manager.get("explorer.ipynb"))["type"] == "notebook"
+        assert [item["name"] for item in (await manager.get(""))["content"]] == ["explorer.ipynb"]
+        for path in ("01-kaplan-scaling-laws.ipynb", "/solutions/answers.py", "solutions", "missing.ipynb"):
+            with pytest.raises(HTTPError) as refused:
+                await manager.get(path)
+            assert refused.value.status_code == 404
+        assert await manager.file_exists("explorer.ipynb")
+        assert not await manager.file_exists("01-kaplan-scaling-laws.ipynb")
+        assert not await manager.dir_exists("solutions")
+
+    asyncio.run(check())
 
 
 def test_visitor_servers_load_no_jupyterlab():

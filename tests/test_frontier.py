@@ -9,6 +9,7 @@ from scaling_explorer.frontier import (
     allocation,
     band_edge,
     compute_for_loss,
+    compute_for_loss_numeric,
     iso_flop_line,
     iso_flop_minimum,
     optimal_loss,
@@ -80,6 +81,17 @@ def test_optimal_loss_closed_form():
     np.testing.assert_allclose(optimal_loss(law, BUDGETS), expected, rtol=1e-12)
     # ... and compute_for_loss inverts it.
     np.testing.assert_allclose(compute_for_loss(law, expected), BUDGETS, rtol=1e-8)
+
+
+@pytest.mark.parametrize("key", PARAMETRIC)
+def test_compute_for_loss_closed_form_agrees_with_numeric_root(key):
+    law = get_law(key)
+    # losses from the budgets' optima out past both ends of the searched 1e3..1e40 FLOPs, and below E
+    L = np.concatenate([optimal_loss(law, np.geomspace(1e2, 1e42, 300)), [law.E, law.E * 0.99]])
+    closed, numeric = compute_for_loss(law, L), compute_for_loss_numeric(law, L)
+    np.testing.assert_array_equal(np.isnan(closed), np.isnan(numeric))
+    assert np.isnan(closed).sum() > 4  # some really were out of reach
+    np.testing.assert_allclose(closed, numeric, rtol=1e-9)
 
 
 def test_compute_for_loss_out_of_reach_is_nan():

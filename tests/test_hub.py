@@ -162,6 +162,10 @@ def test_two_visitors_each_get_their_own_page(browser, hub, output_path):
         assert pages[0].request.get(api + "contents", headers=headers).status == 403
         assert pages[0].request.get(api + "contents/solutions", headers=headers).status == 403
         assert pages[0].request.get(f"{url}user/{names[0]}/lab", max_redirects=0).status == 404
+        # Voila renders only the explorer page: not a teaching notebook's outputs, nor lists them.
+        voila = f"{url}user/{names[0]}/voila/"
+        assert pages[0].request.get(voila + "render/01-kaplan-scaling-laws.ipynb", max_redirects=0).status == 404
+        assert "01-kaplan" not in pages[0].request.get(voila + "tree", max_redirects=0).text()
         response = pages[0].request.post(api + "contents", data={"type": "notebook"}, headers=headers)
         assert response.status == 403, response.status
         assert pages[0].request.post(api + "kernels", data={"name": "python3"}, headers=headers).status == 403

@@ -302,5 +302,31 @@ def test_the_frames_sent_are_pngs_of_the_figure():
     canvas._png_is_old, canvas._last_buff = True, pixels.view(np.uint32).squeeze(2)  # as sent before the step
     after = np.asarray(canvas.get_renderer().buffer_rgba())
     diff = np.asarray(Image.open(BytesIO(canvas.get_diff_image())))
+    # ipympl's frontend draws a diff frame over the last one at the top-left corner: the changed
+    # pixels (opaque) replace, the transparent rest leaves the last frame.
+    shown = pixels.copy()
+    corner = shown[:diff.shape[0], :diff.shape[1]]
+    corner[diff[..., 3] > 0] = diff[diff[..., 3] > 0]
     changed = (after != pixels).any(axis=2)
-    assert changed.any() and np.array_equal(diff[changed], after[changed]) and not diff[~changed].any()
+    assert changed.any() and np.array_equal(shown, after)
+    assert not diff[~changed[:diff.shape[0], :diff.shape[1]]].any()  # only the changed pixels are sent ...
+    rows, columns = np.nonzero(changed)
+    assert diff.shape[:2] == (rows.max() + 1, columns.max() + 1)  # ... up to the last changed row and column
+
+
+def test_labels_land_where_the_published_adjusttext_puts_them(monkeypatch):
+    # app/_adjusttext.py is adjustText 1.4.0 with a numpy pair search in place of scipy's KDTree.
+    import adjustText
+
+    from scaling_explorer.app import layers
+
+    def placed():
+        app = Explorer()
+        app.bridge.viewport_height, app.bridge.width = 800, 700  # a re-placement at a second size too
+        app.figure.canvas.draw()
+        labels = [t for t in app.plots.layer_of("labels").labels if hasattr(t, "get_text")]
+        return [(t.get_text(), t.get_position(), t.get_ha(), t.get_va()) for t in labels]
+
+    ours = placed()
+    monkeypatch.setattr(layers, "adjust_text", adjustText.adjust_text)
+    assert len(ours) > 5 and placed() == ours

@@ -15,6 +15,10 @@ Used by ``deploy/jupyterhub_config.py``; needs the ``hub`` extra (``pip install 
   ``KERNEL_MESSAGE_TYPES`` (widget traffic only, no ``execute_request``), a visitor cannot run code
   of their own on the machine, which matters because the local spawner runs every visitor's server
   as the hub's own user.
+* :class:`ClassroomContentsManager` shows a visitor's server only the public pages of the notebooks
+  directory (:data:`PUBLIC_PAGES`): Voila's ``/voila/render/<notebook>`` and ``/voila/tree`` read
+  notebooks through the contents manager, not the contents API, so the authorizer alone let a
+  visitor run and see any teaching notebook's outputs (solutions included).
 """
 
 from __future__ import annotations
@@ -22,14 +26,19 @@ from __future__ import annotations
 import secrets
 
 from jupyter_server.auth import Authorizer
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyterhub import orm
 from jupyterhub.auth import Authenticator
 from tornado.web import HTTPError
-from traitlets import Int, default
+from traitlets import Int, List, Unicode, default
 
 TEMPORARY_PREFIX = "visitor-"
 # Resources a visitor may not even read: the notebooks (and their solutions) as files or converted.
 UNREADABLE = frozenset({"contents", "nbconvert"})
+
+# The notebooks a visitor may open, relative to the servers' notebook directory: the explorer (its
+# lab and lecture views are the same notebook, opened with a query).
+PUBLIC_PAGES = ("explorer.ipynb",)
 
 # What the page needs from its kernel: widget comms, kernel info, shutdown. Voila's own server allows
 # exactly these (voila.app.Voila.init_settings); execute_request is not among them.
@@ -75,3 +84,38 @@ class ClassroomAuthorizer(Authorizer):
         # "execute" on kernels is the websocket the page talks to its kernel over; which messages
         # pass is limited separately by MappingKernelManager.allowed_message_types.
         return action == "execute" and resource == "kernels"
+
+
+class ClassroomContentsManager(AsyncLargeFileManager):
+    """The notebooks directory as a visitor's server shows it: the public pages and nothing else.
+
+    Every other path is "not found" (404) to every route that reads files through the contents
+    manager: Voila's render and tree, and the contents API (which the authorizer closes as well).
+    """
+
+    public_pages = List(Unicode(), default_value=list(PUBLIC_PAGES), config=True,
+                        help="Notebooks, relative to the root directory, that a visitor may open.")
+
+    async def get(self, path, content=True, type=None, format=None, **kwargs):
+        """A public page, or the root directory listing only the public pages; else 404."""
+        path = path.strip("/")
+        if path and path not in self.public_pages:
+            raise HTTPError(404, f"No such file or directory: {path}")
+        if path:
+            return await super().get(path, content=content, type=type, format=format, **kwargs)
+        model = await super().get(path, content=False, type=type, format=format, **kwargs)
+        if content:
+            listed = []
+            for page in self.public_pages:  # (a loop: super() does not work in a comprehension)
+                if await super().file_exists(page):
+                    listed.append(await super().get(page, content=False))
+            model.update(content=listed, format="json")
+        return model
+
+    async def file_exists(self, path=""):
+        """Whether ``path`` is a public page that exists."""
+        return path.strip("/") in self.public_pages and await super().file_exists(path)
+
+    async def dir_exists(self, path):
+        """Only the root directory is there."""
+        return not path.strip("/") and await super().dir_exists(path)

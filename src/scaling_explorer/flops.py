@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.optimize import elementwise
 
 from ._checks import positive
 from .counting import CHINCHILLA_SHAPES, Architecture, ParamCount, ShapeFamily, architecture_of, convert_params
@@ -180,6 +179,7 @@ class ShapedFlopModel(PerTokenFlops):
         if np.any(gap(lo, log_target) > 0):
             raise ValueError(f"C / D = {float(np.ravel(per_token)[0]):g} FLOPs per token is below what any model "
                              f"of the {self.name} count costs")
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         result = elementwise.find_root(gap, (lo, hi), args=(log_target,), tolerances=dict(xatol=1e-13, xrtol=1e-15))
         return np.exp(result.x)
 

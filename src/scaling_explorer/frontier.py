@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import elementwise
 
 from ._checks import positive, positive_scalar
 from .compute import tokens_for
+from .laws import ParametricLaw
 
 # Central-difference step in ln N: truncation (~h**2) and round-off (~eps/h) errors both stay
 # near 1e-9 relative in N, well inside the 1e-6 the closed forms are checked to.
@@ -70,6 +70,7 @@ def iso_flop_minimum(law, C):
     brackets_minimum = (slope(bracket[0], C) < 0) & (slope(bracket[1], C) > 0)
     if not np.all(brackets_minimum):
         raise ValueError(f"no iso-FLOP minimum found for C = {float(C[~brackets_minimum].flat[0]):g} FLOPs")
+    from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
     result = elementwise.find_root(slope, bracket, args=(C,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
     # ... and a strict one at the root: where the loss is flat to rounding (the reducible terms
     # vanish against E at absurd budgets) every point looks like the minimum.
@@ -94,8 +95,19 @@ def optimal_loss(law, C):
 def compute_for_loss(law, L):
     """FLOPs the law's optimal allocation needs to reach loss ``L``; NaN if out of reach.
 
-    Vectorised root of L*(C) = L in ln C over 1e3 to 1e40 FLOPs.
+    In closed form for a Chinchilla-form law under C = kND (:func:`_parametric_compute_for_loss`),
+    else a vectorised root of L*(C) = L in ln C (:func:`compute_for_loss_numeric`); both only
+    over 1e3 to 1e40 FLOPs.
     """
+    _require_loss(law)
+    L = positive("L (loss)", L)
+    if type(law) is ParametricLaw and law.flop_model.linear:  # a subclass may change the loss
+        return _parametric_compute_for_loss(law, L)
+    return compute_for_loss_numeric(law, L)
+
+
+def compute_for_loss_numeric(law, L):
+    """:func:`compute_for_loss` for any law: a vectorised root of L*(C) = L in ln C over 1e3 to 1e40 FLOPs."""
     _require_loss(law)
     L = positive("L (loss)", L)
     lo, hi = _LOG_C_BRACKET
@@ -104,10 +116,29 @@ def compute_for_loss(law, L):
         return optimal_loss(law, np.exp(log_c)) - L
 
     reachable = (gap(np.full_like(L, hi), L) < 0) & (gap(np.full_like(L, lo), L) > 0)
+    from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
     result = elementwise.find_root(
         gap, (np.full_like(L, lo), np.full_like(L, hi)), args=(L,), tolerances=dict(xatol=1e-12, xrtol=1e-14)
     )
     return np.where(reachable & result.success, np.exp(result.x), np.nan)
+
+
+def _parametric_compute_for_loss(law: ParametricLaw, L: np.ndarray) -> np.ndarray:
+    """Closed form of :func:`compute_for_loss` for L = E + A/N**alpha + B/D**beta under C = kND.
+
+    On the frontier (Hoffmann et al. 2022, eq. 4) both reducible terms fall as (C/k)**-gamma with
+    gamma = alpha * beta / (alpha + beta), so L*(C) = E + K (C/k)**-gamma, K = L*(k) - E, and
+    C = k (K / (L - E))**(1 / gamma). NaN where L <= E or C is outside the numeric search's range.
+    """
+    k = law.flop_model.flops_per_param_token
+    N1, D1 = law.compute_optimal(k)  # the frontier at C/k = 1
+    K = law.A / N1**law.alpha + law.B / D1**law.beta
+    gamma = law.alpha * law.beta / (law.alpha + law.beta)
+    excess = L - law.E
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        C = k * (K / np.where(excess > 0, excess, np.nan)) ** (1.0 / gamma)
+    lo, hi = np.exp(_LOG_C_BRACKET)
+    return np.where((C > lo) & (C < hi), C, np.nan)
 
 
 def iso_flop_line(C: float, N, flop_model=None):
@@ -317,6 +348,8 @@ def flat_optimum(law, C, tolerance: float = FLATNESS_TOLERANCE) -> FlatOptimum:
 
     log_opt = np.log(N_opt)
     ends = []
+    from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
+
     for bracket in ((log_opt - 40.0, log_opt), (log_opt, log_opt + 40.0)):
         # 40 e-folds (~1e17x) off the optimum either finite term dominates the loss by far.
         result = elementwise.find_root(excess, bracket, args=(C, target), tolerances=dict(xatol=1e-12, xrtol=1e-14))

@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import elementwise
 
 from ._checks import positive
 from .counting import CHINCHILLA_SHAPES, ParamCount, ShapeFamily, convert_params
@@ -127,6 +126,7 @@ class ReexpressedLaw:
         # Re-counting changes N (and C with it) by up to ~1e6x for toy models under the embedding-heavy
         # counts; 1e20x either way brackets every budget a plot asks for.
         bracket = (log_c - 46.0, log_c + 46.0)
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         result = elementwise.find_root(gap, bracket, args=(log_c,), tolerances=dict(xatol=1e-13, xrtol=1e-15))
         if not np.all(result.success):
             raise ValueError(f"cannot re-count {self.base.name}'s frontier at C = {float(np.ravel(C)[0]):g} FLOPs")

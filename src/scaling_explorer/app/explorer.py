@@ -6,7 +6,9 @@ bar equal to the current view (a PageBridge), and fits its figure to the width t
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 
 import ipywidgets as w
 import matplotlib
@@ -157,13 +159,35 @@ def voila_query() -> str:
     """The page's query string under Voila ('' elsewhere).
 
     With preheated kernels the notebook runs before anyone asks for the page, so this waits for
-    the request first (``voila.utils.get_query_string``, Voila's documented way).
+    the request first (:func:`_wait_for_voila_request`).
     """
     if os.environ.get("VOILA_PREHEAT", "False") == "True":
-        from voila.utils import get_query_string
-
-        return get_query_string() or ""
+        _wait_for_voila_request()
     return os.environ.get("QUERY_STRING", "")
+
+
+def _wait_for_voila_request(timeout_s: float = 5.0) -> None:
+    """Wait for a preheated kernel's visitor and put the request's variables in the environment.
+
+    What ``voila.utils.get_query_string`` does (Voila 0.5's documented way: the kernel opens the
+    server's ``voila/query/<kernel id>`` websocket and receives the request as one JSON message),
+    without importing ``voila.utils``: that imports Voila's server stack (jupyter_server,
+    nbconvert, jsonschema, ...), about 49 MiB in every kernel of the class, for one message.
+    """
+    from websockets.sync.client import connect
+
+    env = os.environ
+    base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
+    url = (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+           f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID')}")
+    try:
+        with connect(url, open_timeout=timeout_s, max_size=None) as socket:
+            request = socket.recv()
+    except (TimeoutError, ConnectionRefusedError):  # as Voila: the page opens at its defaults
+        warnings.warn(f"Failed to connect to {url}", stacklevel=2)
+        return
+    for key, value in json.loads(request).items():
+        env[key] = value
 
 
 class Explorer:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from adjustText import adjust_text
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -28,6 +27,7 @@ from ..downstream import has_downstream
 from ..readout import law_label
 from ..scenario import LAYERS
 from ..style import SHADE, STATUS_COLOR, law_style
+from ._adjusttext import adjust_text  # adjustText 1.4.0 without scipy.spatial (app/_adjusttext.py)
 from .state import EXTRAS, FILTERS, FIT_KEY, JUDGING, MONEY
 
 if TYPE_CHECKING:
@@ -154,8 +154,12 @@ class ContoursLayer(Layer):
     def update(self, readout, changed):
         s = readout.scenario
         surface = s.law(s.surface)
+        # Where the law's frontier is its iso-FLOP loss minimum, its own (closed-form) optimum is
+        # that minimum; the numeric search (scipy.optimize, ~11 MiB a kernel) is for the others.
+        minimum = (surface.compute_optimal if surface.frontier_minimises_loss
+                   else lambda C: frontier.iso_flop_minimum(surface, C))
         try:
-            levels = surface.loss(*frontier.iso_flop_minimum(surface, CONTOUR_BUDGETS))
+            levels = surface.loss(*minimum(CONTOUR_BUDGETS))
         except ValueError:  # a law too extreme to have a minimum on some budgets' lines: no contours
             levels = np.full(len(CONTOUR_BUDGETS), np.nan)
         size = FONT["contour"] * self.view.scale

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.optimize import elementwise, minimize_scalar
 
 from .._checks import positive, positive_scalar
 from ._base import OverBaseLaw, chinchilla_terms
@@ -149,6 +148,8 @@ class DataConstrained(OverBaseLaw):
         losses = self.loss(np.exp(logN), flat[:, None] / (k * np.exp(logN)))
         best = np.argmin(losses, axis=1)
         N = np.empty_like(flat)
+        from scipy.optimize import minimize_scalar  # on first use: ~11 MiB that the page's defaults do not need
+
         for i, (c, j) in enumerate(zip(flat, best, strict=True)):
             lo, hi = logN[i, max(j - 1, 0)], logN[i, min(j + 1, len(_GRID) - 1)]
             res = minimize_scalar(lambda v, c=c: float(self.loss(np.exp(v), c / (k * np.exp(v)))),
@@ -171,6 +172,7 @@ class DataConstrained(OverBaseLaw):
 
         # loss falls monotonically in D (D' grows with D) towards the value at infinite repetition.
         reachable = (gap(lo, N, L) > 0) & (gap(hi, N, L) < 0)
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         res = elementwise.find_root(gap, (lo, hi), args=(N, L), tolerances=dict(xatol=1e-12, xrtol=1e-14))
         return np.where(reachable & res.success, np.exp(res.x), np.nan)
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.optimize import brentq, elementwise
 
 from .._checks import positive, positive_scalar
 from ..compute import SECONDS_PER_HOUR, hardware
@@ -50,6 +49,8 @@ def _find_root(f, lo, hi, args):
     A few roots (the page's rows) go through scalar brentq, which costs microseconds where the
     vectorised finder's set-up costs a millisecond; many (a catalog) go through the vectorised one.
     """
+    from scipy.optimize import brentq, elementwise  # on first use: ~11 MiB that the page's defaults do not need
+
     if lo.size <= 8:
         x = np.empty_like(lo)
         for i in range(lo.size):

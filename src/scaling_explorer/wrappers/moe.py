@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.optimize import elementwise
 
 from .._checks import positive
 from ..counting import ParamCount
@@ -77,6 +76,7 @@ class MoEFlopModel(FlopModel):
         # Each term alone at most the total brackets the root: a3 n**3 + a2 n**2 = per_token.
         hi = np.log((per_token / a3) ** (1 / 3))
         lo = np.minimum(np.log((per_token / (2 * a3)) ** (1 / 3)), np.log((per_token / (2 * a2)) ** 0.5))
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         res = elementwise.find_root(lambda u, f: np.log(self._per_token(np.exp(u)) / f), (lo, hi), args=(per_token,),
                                     tolerances=dict(xatol=1e-14, xrtol=1e-15))
         n = np.exp(res.x)
@@ -172,6 +172,7 @@ class FineGrainedMoELaw(LawInfo):
         ok = (slope(lo, C) < 0) & (slope(hi, C) > 0)
         if not np.all(ok):
             raise ValueError(f"no iso-FLOP minimum found for C = {float(C[~ok].flat[0]):g} FLOPs")
+        from scipy.optimize import elementwise  # on first use: ~11 MiB that the page's defaults do not need
         res = elementwise.find_root(slope, (lo, hi), args=(C,), tolerances=dict(xatol=1e-12, xrtol=1e-14))
         if not np.all(res.success):
             raise ValueError("no iso-FLOP minimum found (the budget is outside float range)")
