@@ -25,13 +25,14 @@ demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with a small p
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
 	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
-# Two sessions: the headless tests spread over the cores (pytest-xdist), then the browser tests one at a
-# time (Chromium, Voila and their kernels already take both cores; Playwright's event loop must not meet
-# the headless tests' asyncio). Both always run; make fails if either does.
+# Two sessions: the headless tests spread over the cores (pytest-xdist), then the browser tests, a file
+# per worker (their servers and Chromium wait more than they compute; Playwright's event loop must not
+# meet the headless tests' asyncio). Both always run; make fails if either does.
 TEST_WORKERS ?= auto
-test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs (in parallel), then browser, hub
+BROWSER_WORKERS ?= 2
+test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs, then browser and hub
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; headless=$$?; \
-	$(BIN)/python -m pytest -m browser; browser=$$?; \
+	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile -m browser; browser=$$?; \
 	exit $$(( headless || browser ))
 
 # Quick, headless benchmarks (no browser, no server; a few minutes); benchmarks/README.md says what each answers.
