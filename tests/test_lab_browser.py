@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_helpers import poll
 from playwright.sync_api import expect
 
 from scaling_explorer.lab import load_lab
@@ -98,10 +99,20 @@ def test_a_lab_link_hides_the_law_until_reveal_and_reproduces_its_runs(browser, 
 
         # Clicking on the N-D plane fills N and D (ipympl sends the click to the kernel).
         canvas = page.locator(CANVAS).first
-        box = canvas.bounding_box()
-        # ipympl stacks an event canvas over the image: click the page at the left plot's middle.
-        page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
-        expect(page.locator(".se-lab-n input")).not_to_have_value("", timeout=15_000)
+        settle(page)  # the figure takes the page's size first: a click before lands elsewhere
+
+        def click_fills_n():
+            # ipympl stacks an event canvas over the image: click the page at the left plot's middle,
+            # again until the kernel has answered (a click while its canvas was still wiring is lost).
+            box = canvas.bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+            try:
+                expect(page.locator(".se-lab-n input")).not_to_have_value("", timeout=5_000)
+            except AssertionError:
+                return False
+            return True
+
+        poll(click_fills_n, timeout=60, interval=0, what="a click on the N-D plane to fill N and D")
         assert float(page.locator(".se-lab-n input").input_value()) > 0
 
         # A bad size gets a message beside the control, not a traceback.
