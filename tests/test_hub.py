@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from browser_helpers import shoot
 from conftest import require
 from playwright.sync_api import expect
 
@@ -148,8 +149,7 @@ def test_two_visitors_each_get_their_own_page(browser, hub, output_path):
             page.keyboard.press("ArrowRight")
         for page in pages:
             expect(page.locator(".se-budget")).to_contain_text("6.46e23", timeout=30_000)
-        pages[0].wait_for_timeout(1000)
-        pages[0].screenshot(path=str(output_path) + "-hub.png", full_page=True)
+        shoot(pages[0], str(output_path) + "-hub.png", full_page=True)  # when SE_SCREENSHOTS asks
         servers = _servers(proc)
         assert set(names) <= set(servers), f"servers {sorted(servers)} for visitors {names}"
 
