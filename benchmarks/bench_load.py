@@ -600,6 +600,9 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", help="protocol client: also run each class on this commit's src/ first "
                                        "(memory and CPU per viewer before and after, in one run)")
     ap.add_argument("--no-assets", action="store_true", help="protocol client: skip the page's JS and CSS")
+    ap.add_argument("--pin", action="store_true",
+                    help="server and kernels on CPU 0, the client (this process, or Chromium) on the others, so "
+                         "neither slows the other: to compare the two clients")
     ap.add_argument("--voila-arg", action="append", default=[],
                     help="extra Voila option, e.g. --voila-arg=--VoilaKernelManager.fill_delay=60")
     args = ap.parse_args(argv)
@@ -608,6 +611,14 @@ def main(argv=None) -> int:
     if args.client != "protocol" and not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
         return 0
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            print("--pin needs two CPUs")
+            return 0
+        Server.cpus = {cpus[0]}
+        os.sched_setaffinity(0, set(cpus[1:]))  # Chromium and its renderers inherit it
+        print(f"pinned: server and kernels on CPU {cpus[0]}, client on CPU {','.join(map(str, cpus[1:]))}")
     t0 = time.monotonic()
 
     def log(msg):

@@ -120,12 +120,21 @@ ARM_JS = """([variant, canvasSel]) => {
 class Server(VoilaServer):
     """The test suite's Voila server, plus CPU accounting for the benchmark."""
 
+    #: CPUs the server and its kernels run on (None: wherever the caller runs); ``bench_load.py --pin``.
+    cpus: set[int] | None = None
+
     def __init__(self, workdir: Path, name: str, pool_size: int = 0, notebook: Path | None = None,
                  extra_args: tuple[str, ...] = ()):
         kwargs = {"notebook": notebook} if notebook is not None else {}
         super().__init__(pool_size=pool_size, log_path=workdir / f"voila-{name}.log", extra_args=extra_args,
                          **kwargs)
-        self.__enter__()
+        caller = os.sched_getaffinity(0)
+        if self.cpus:  # the child inherits the affinity at its start, and its kernels inherit it from it
+            os.sched_setaffinity(0, self.cpus)
+        try:
+            self.__enter__()
+        finally:
+            os.sched_setaffinity(0, caller)
 
     @property
     def proc(self):

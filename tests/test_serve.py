@@ -159,21 +159,23 @@ def test_kernels_of_a_killed_browser_context_are_culled(browser, tmp_path):
         kept = browser.new_context(viewport={"width": 1280, "height": 800})
         doomed = browser.new_context(viewport={"width": 1280, "height": 800})
         try:
-            pages = [kept.new_page(), doomed.new_page(), doomed.new_page()]
+            pages = [kept.new_page(), doomed.new_page()]
             for page in pages:
                 page.goto(server.url, timeout=90_000, wait_until="commit")
             for page in pages:
                 expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
-            assert _wait(lambda: len(server.kernels()) == 3, 30)
-            doomed.close()  # no beforeunload: the pages vanish as with a crashed or killed browser
+            assert _wait(lambda: len(server.kernels()) == 2, 30)
+            doomed.close()  # no beforeunload: the page vanishes as with a crashed or killed browser
+            closed = time.monotonic()  # from here neither page says anything to its kernel
             assert _wait(lambda: len(server.kernels()) == 1, idle + 3 * interval + 20), (
                 f"{len(server.kernels())} kernels left: disconnected kernels are not culled")
             log = (tmp_path / "voila.log").read_text()
             # Culled, not shut down by a page-close beacon.
             culls = [line for line in log.splitlines() if "Culling 'idle' kernel" in line]
-            assert len(culls) >= 2, "\n".join(culls)
-            # The page still open keeps its kernel (cull_connected is false) and still answers.
-            time.sleep(idle + 2 * interval)
+            assert len(culls) >= 1, "\n".join(culls)
+            # The page still open keeps its kernel (cull_connected is false) and still answers, though
+            # it too has been idle past the timeout for two cull passes.
+            time.sleep(max(0.0, closed + idle + 2 * interval - time.monotonic()))
             culls = [line for line in (tmp_path / "voila.log").read_text().splitlines() if "Culling" in line]
             assert len(server.kernels()) == 1, "the kernel of an open page was culled:\n" + "\n".join(culls)
             handle = pages[0].locator(".noUi-handle").first
