@@ -25,6 +25,9 @@ b) stepping (after the pooled arrival): every viewer presses ArrowRight / ArrowL
    N steps/s; steps not done within the timeout count as timed out.
 c) CPU: server and kernel CPU seconds per step; the browser's own CPU (all Chromium processes),
    since it shares the cores; RSS and USS per kernel once the class is in.
+
+``--pin`` puts the server and its kernels on CPU 0 and the client (this process; Chromium inherits it)
+on the others, so that comparing the two clients does not measure one slowing the other.
 """
 
 from __future__ import annotations
