@@ -85,7 +85,7 @@ if int(os.environ.get("SE_HUB_POOL", "0")) > 0:  # preheated kernels in every vi
                        f"--VoilaConfiguration.default_pool_size={int(os.environ['SE_HUB_POOL'])}"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
-# Limits per visitor: measured ~210 MiB per page kernel plus ~100 MiB for the server, 0.02 CPU-s per
+# Limits per visitor: measured ~115 MiB USS (~160 MiB RSS) per page kernel plus ~100 MiB for the server, 0.02 CPU-s per
 # slider step. The local spawner cannot enforce these (it passes them on as MEM_LIMIT / CPU_LIMIT
 # only); Kubernetes does (z2jh-values.yaml), and so would jupyterhub-systemdspawner on a systemd host.
 c.Spawner.mem_limit = "600M"

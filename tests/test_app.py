@@ -397,3 +397,26 @@ def test_a_preheated_kernel_builds_the_page_before_it_waits_for_its_visitor(monk
     monkeypatch.setenv("VOILA_PREHEAT", "False")
     module.explorer(raise_errors=True, query="budget=1e22")  # no pool: built once, for the request
     assert len(built) == 2
+
+
+@pytest.mark.parametrize("x, text", [(1e23, "10\u00b2\u00b3"), (3e23, "3\u00d710\u00b2\u00b3"), (1e-5, "10\u207b\u2075"),
+                                     (1.0, "10\u2070"), (2.5e7, "2.5\u00d710\u2077"), (0.0, ""), (float("nan"), "")])
+def test_log_ticks_read_as_powers_of_ten(x, text):
+    from scaling_explorer.app.format import fmt_power_of_ten
+
+    assert fmt_power_of_ten(x) == text
+
+
+def test_the_page_draws_without_mathtext(monkeypatch):
+    """Tick labels are plain text: mathtext's parser cost every new kernel about 0.5 CPU-s."""
+    import matplotlib.mathtext
+
+    parsed = []
+    parse = matplotlib.mathtext.MathTextParser.parse
+    monkeypatch.setattr(matplotlib.mathtext.MathTextParser, "parse",
+                        lambda self, s, *a, **k: parsed.append(s) or parse(self, s, *a, **k))
+    page = Explorer()
+    page.figure.canvas.draw()
+    labels = [t.get_text() for ax in page.figure.axes for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert "10\u00b2\u2070" in labels, labels  # 1e20 FLOPs on the loss plot's axis
+    assert parsed == [], parsed

@@ -20,7 +20,7 @@ from ..lecture import GuessError, parse_guess
 from .bridge import PageBridge
 from .controls import ErrorSink, message_box
 from .explorer import STYLE, _canvas
-from .format import fmt_count
+from .format import fmt_count, log_ticks_as_text
 from .share import data_link
 
 #: The page's own query keys.
@@ -183,6 +183,7 @@ class LabPage:
         ax = self.ax_plane
         ax.set_xscale("log")
         ax.set_yscale("log")
+        log_ticks_as_text(ax.xaxis, ax.yaxis)
         ax.set_xlim(*lab.params_range)
         ax.set_ylim(*lab.tokens_range)
         ax.set_xlabel("parameters N")
@@ -207,6 +208,7 @@ class LabPage:
         self.colorbar.set_label("loss (nats/token)")
         ax2 = self.ax_loss
         ax2.set_xscale("log")
+        log_ticks_as_text(ax2.xaxis)
         ax2.set_xlabel("parameters N")
         ax2.set_ylabel("final loss")
         ax2.set_title("Loss against N, by run budget", fontsize=10)

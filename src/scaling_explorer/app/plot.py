@@ -23,6 +23,7 @@ from matplotlib.text import Text
 from ..catalog import NOT_DESCRIBED
 from ..readout import law_label
 from ..scenario import Scenario
+from .format import log_ticks_as_text
 from .layers import C_LIM, D_LIM, FONT, LAYERS_IN_ORDER, N_LIM, Layer, status_sizes, status_style
 from .state import AppState
 
@@ -161,11 +162,13 @@ class PlotsView:
         ax = self.ax
         ax.set(xscale="log", yscale="log", xlim=N_LIM, ylim=D_LIM)
         ax.minorticks_off()  # a major-only grid reads as well, and ~170 minor ticks cost 40% of a full draw
+        log_ticks_as_text(ax.xaxis, ax.yaxis)
         ax.grid(True, which="major", color="#dddddd", lw=0.6)
         self.nd_title = ax.set_title("")
         ax = self.ax_loss
         ax.set(xscale="log", xlim=C_LIM)
         ax.minorticks_off()
+        log_ticks_as_text(ax.xaxis)
         ax.grid(True, which="major", color="#dddddd", lw=0.6)
         self.loss_title = ax.set_title("Loss at the compute-optimal allocation")
         # Top right: the curves fall to the right, so that corner is empty at every budget.
