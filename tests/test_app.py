@@ -399,8 +399,9 @@ def test_a_preheated_kernel_builds_the_page_before_it_waits_for_its_visitor(monk
     assert len(built) == 2
 
 
-@pytest.mark.parametrize("x, text", [(1e23, "10\u00b2\u00b3"), (3e23, "3\u00d710\u00b2\u00b3"), (1e-5, "10\u207b\u2075"),
-                                     (1.0, "10\u2070"), (2.5e7, "2.5\u00d710\u2077"), (0.0, ""), (float("nan"), "")])
+@pytest.mark.parametrize("x, text", [(1e23, "10\u00b2\u00b3"), (3e23, "3\u00d710\u00b2\u00b3"),
+                                     (1e-5, "10\u207b\u2075"), (1.0, "10\u2070"), (2.5e7, "2.5\u00d710\u2077"),
+                                     (0.0, ""), (float("nan"), "")])
 def test_log_ticks_read_as_powers_of_ten(x, text):
     from scaling_explorer.app.format import fmt_power_of_ten
 
