@@ -15,7 +15,7 @@ import re
 
 import ipywidgets as w
 import pytest
-from browser_helpers import CANVAS, poll, settled_png
+from browser_helpers import CANVAS, poll, settled_png, shoot
 
 from scaling_explorer import lecture as lec
 from scaling_explorer.app.explorer import Explorer
@@ -28,7 +28,9 @@ from scaling_explorer.scenario import Scenario
 SIZES = {"1024x768": (1024, 768, 1, False), "1024x768-presented": (1024, 768, 1, True),
          "1280x800": (1280, 800, 1, False), "1920x1080": (1920, 1080, 1, False),
          # 150% browser zoom at 1280x800: a CSS viewport of 853x533 at device scale factor 1.5
-         "1280x800-zoom150": (853, 533, 1.5, False)}
+         "1280x800-zoom150": (853, 533, 1.5, False),
+         # a tablet held upright (stacked), and a projector-sized screen presented (the figure takes the width)
+         "768x1024": (768, 1024, 1, False), "1920x1080-presented": (1920, 1080, 1, True)}
 SIDE = 320 + 12 + 2 * 17  # the side column, its padding and the page's margins (CSS px)
 NARROW = 900  # CSS px: at this width and below the side column follows the figure (explorer.STYLE)
 
@@ -192,28 +194,38 @@ def _figure_settled(page):
 
 
 @pytest.mark.browser
-def test_the_figure_and_its_legend_are_in_the_first_screen(browser, voila_url):
-    for name, (width, height, scale, present) in SIZES.items():
-        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
-        page = context.new_page()
-        try:
-            _open(page, voila_url + ("?present=1" if present else ""))
-            box = _figure_settled(page)
-            assert page.title() == "Scaling Explorer"
-            # The canvas holds both panels and both legends (the kernel checks they sit inside it).
-            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (name, box)
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)
-            # HTML titles and controls do not overlap the figure or each other: the side column is
-            # beside the figure, or (narrow: 150% zoom) below it.
-            side = page.locator(".se-side")
-            if side.is_visible():
-                s = side.bounding_box()
-                assert s["x"] + s["width"] <= box["x"] + 1 or s["y"] >= box["y"] + box["height"] - 1, (name, s, box)
-            # and the page has not scrolled to show the figure: its title is in the first screen too
-            title = page.locator(".se-app h2").bounding_box()
-            assert title["y"] >= 0 and title["y"] + title["height"] <= box["y"] + 1, name
-        finally:
-            context.close()
+@pytest.mark.parametrize("name", list(SIZES))
+def test_the_figure_and_its_legend_are_in_the_first_screen(browser, voila_url, output_path, name):
+    """At each size the whole figure (both panels, both legends) is in the first screen and uses the width the
+    page gives it; nothing scrolls sideways; titles and controls keep clear of it."""
+    width, height, scale, present = SIZES[name]
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+    page = context.new_page()
+    try:
+        _open(page, voila_url + ("?present=1" if present else ""))
+        box = _figure_settled(page)
+        assert page.title() == "Scaling Explorer"
+        # The canvas holds both panels and both legends (the kernel checks they sit inside it).
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)
+        # It takes the column it is given (the controls folded away when presented), and no more.
+        assert box["width"] >= _figure_width(width, present) - 24, (name, box)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width + 1, f"{name}: the page scrolls sideways ({scroll_width} px)"
+        assert page.locator(".se-app.se-present").count() == int(present), name
+        assert page.get_by_text("Compute budget", exact=True).is_visible() != present, name
+        # HTML titles and controls do not overlap the figure or each other: the side column is
+        # beside the figure, or (narrow: 150% zoom, a tablet) below it.
+        side = page.locator(".se-side")
+        if side.is_visible():
+            s = side.bounding_box()
+            assert s["x"] + s["width"] <= box["x"] + 1 or s["y"] >= box["y"] + box["height"] - 1, (name, s, box)
+        # and the page has not scrolled to show the figure: its title is in the first screen too
+        title = page.locator(".se-app h2").bounding_box()
+        assert title["y"] >= 0 and title["y"] + title["height"] <= box["y"] + 1, name
+        shoot(page, f"{output_path}.png")
+    finally:
+        context.close()
 
 
 _SMALL_TEXT = """() => {

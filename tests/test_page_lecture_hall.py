@@ -1,4 +1,5 @@
-"""The page in a lecture hall, in headless Chromium: sizes and zoom, links, exports, keys, no outside requests."""
+"""The page in a lecture hall, in headless Chromium: links, exports, keys, no outside requests, a class arriving
+(sizes and zoom: ``test_page_layout.py``)."""
 
 import csv
 import io
@@ -7,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from browser_helpers import CANVAS, poll, shoot
+from browser_helpers import CANVAS, poll
 from playwright.sync_api import expect
 
 from scaling_explorer import Scenario, evaluate
@@ -16,9 +17,6 @@ from scaling_explorer.serve import DEFAULT_POOL_SIZE, VoilaServer
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"projector-1024x768": (1024, 768, 1), "laptop-1280x800": (1280, 800, 1), "hd-1920x1080": (1920, 1080, 1),
-         "zoom150-1280x800": (853, 533, 1.5), "tablet-768x1024": (768, 1024, 1)}
-
 
 def _open(page, url):
     page.goto(url, timeout=90_000, wait_until="domcontentloaded")
@@ -26,53 +24,7 @@ def _open(page, url):
     expect(page.locator(CANVAS).first).to_be_visible(timeout=30_000)
 
 
-def _figure_box_until(page, condition, tries=240):
-    """The figure's box once ``condition`` holds (polled; the last box if it never does, for the assert)."""
-    box = None
-    for _ in range(tries):
-        box = page.locator(CANVAS).first.bounding_box()
-        if box and condition(box):
-            return box
-        page.wait_for_timeout(250)
-    return box
-
-
-@pytest.mark.parametrize("name", list(SIZES))
-def test_plots_fit_the_viewport(browser, voila_url, output_path, name):
-    width, height, scale = SIZES[name]
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
-    page = context.new_page()
-    try:
-        _open(page, voila_url)
-
-        def fits(box):  # the kernel answers the bridge's width with a redraw: poll for the sized figure
-            return box["x"] >= 0 and box["x"] + box["width"] <= width + 1 and box["width"] >= 0.6 * width - 40
-
-        box = _figure_box_until(page, fits)
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, box  # nothing cut off at the side
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= width + 1, f"the page scrolls sideways: {scroll_width} > {width}"
-        assert box["width"] >= 0.6 * width - 40  # and it uses the room it has
-        shoot(page, str(output_path) + f"-{name}.png", full_page=False)
-    finally:
-        context.close()
-
-
-def test_presentation_mode_screenshot(browser, voila_url, output_path):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    try:
-        _open(page, voila_url + "?present=1")
-        expect(page.locator(".se-app.se-present")).to_be_visible(timeout=30_000)
-        box = _figure_box_until(page, lambda b: b["width"] > 1700)
-        assert box["width"] > 1700  # the controls are folded away: the figure takes the width
-        expect(page.get_by_text("Compute budget", exact=True)).to_be_hidden()
-        shoot(page, str(output_path) + "-presentation.png")
-    finally:
-        context.close()
-
-
-def test_a_link_opens_its_view_and_only_the_server_is_asked(browser, voila_url, output_path):
+def test_a_link_opens_its_view_and_only_the_server_is_asked(browser, voila_url):
     query = "budget=3.14e23&laws=kaplan2020,besiroglu2024&model=GPT-3+175B"
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -99,21 +51,17 @@ def test_a_link_opens_its_view_and_only_the_server_is_asked(browser, voila_url, 
     assert not outside, f"requests outside the Voila server: {outside[:5]}"
 
 
-def test_a_bad_link_says_so_and_opens_the_defaults(page, voila_url):
+def test_a_bad_link_opens_the_defaults_and_quick_key_presses_each_take_one_step(page, voila_url):
     page.set_viewport_size({"width": 1280, "height": 800})
     _open(page, voila_url + "?budget=lots&colour=red")
     expect(page.locator(".se-error").first).to_contain_text("could not be opened", timeout=30_000)
     expect(page.locator(".se-table").first).to_contain_text(re.compile(r"72\.[23] B"))
-
-
-def test_quick_key_presses_each_take_one_step(page, voila_url):
-    page.set_viewport_size({"width": 1280, "height": 800})
-    _open(page, voila_url)
-    expect(page.locator(".se-budget")).to_contain_text("5.76e23", timeout=30_000)
+    # The default budget, and quick key presses each take one step on it:
+    # 20 steps of 0.05 dex from 5.76e23 are 10 ** (log10(5.76e23) + 1.0) = 5.76e24.
+    expect(page.locator(".se-budget")).to_contain_text("5.76e23")
     page.locator(".noUi-handle").first.focus()
     for _ in range(20):
         page.keyboard.press("ArrowRight")
-    # 20 steps of 0.05 dex from 5.76e23: 10 ** (log10(5.76e23) + 1.0) = 5.76e24.
     expect(page.locator(".se-budget")).to_contain_text("5.76e24", timeout=20_000)
 
 
