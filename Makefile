@@ -25,19 +25,15 @@ demo: $(STAMP)  ## serve the explorer on http://127.0.0.1:$(PORT) with a small p
 hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyterhub_config.py); Ctrl-C stops it
 	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
-# Three sessions. The hub's tests (about a minute of them waits on the hub's idle culler) run beside the
-# headless tests, which spread over the cores (pytest-xdist); then the other browser tests, a file per
-# worker (their servers and Chromium wait more than they compute; Playwright's event loop must not meet the
-# headless tests' asyncio). The hub's output is printed once it ends. All run; make fails if any does.
+# Two sessions: the headless tests spread over the cores (pytest-xdist), then the browser tests, a file
+# per worker (their servers and Chromium wait more than they compute; Playwright's event loop must not
+# meet the headless tests' asyncio). Both always run; make fails if either does.
 TEST_WORKERS ?= auto
 BROWSER_WORKERS ?= 2
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs, then browser and hub
-	hublog=$$(mktemp); \
-	$(BIN)/python -m pytest -m hub >$$hublog 2>&1 & hubrun=$$!; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; headless=$$?; \
-	wait $$hubrun; hub=$$?; echo "== the hub's tests (run beside the headless ones)"; cat $$hublog; rm -f $$hublog; \
-	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile -m "browser and not hub"; browser=$$?; \
-	exit $$(( headless || hub || browser ))
+	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile -m browser; browser=$$?; \
+	exit $$(( headless || browser ))
 
 # Quick, headless benchmarks (no browser, no server; a few minutes); benchmarks/README.md says what each answers.
 QUICK_BENCH := bench_core bench_conventions bench_beyond bench_panels bench_fit bench_step bench_arrival

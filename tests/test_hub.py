@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 
 from scaling_explorer.serve import ROOT, free_port, port_open
 
-pytestmark = [pytest.mark.browser, pytest.mark.hub]
+pytestmark = pytest.mark.browser
 
 DEPLOY = ROOT / "deploy"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
