@@ -32,7 +32,7 @@ TEST_WORKERS ?= auto
 BROWSER_WORKERS ?= 2
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs, then browser and hub
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; headless=$$?; \
-	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile -m browser; browser=$$?; \
+	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder -m browser; browser=$$?; \
 	exit $$(( headless || browser ))
 
 # Quick, headless benchmarks (no browser, no server; a few minutes); benchmarks/README.md says what each answers.

@@ -132,6 +132,7 @@ def test_a_plain_get_of_the_login_page_creates_no_account(hub):
     assert not _servers(proc)
 
 
+@pytest.mark.waits
 def test_two_visitors_each_get_their_own_page(browser, hub, output_path):
     proc, url, log = hub
     first, second = browser.new_context(), browser.new_context()

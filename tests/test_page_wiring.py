@@ -315,12 +315,15 @@ def test_the_frames_sent_are_pngs_of_the_figure():
 
 
 def test_labels_land_where_the_published_adjusttext_puts_them(monkeypatch):
-    # app/_adjusttext.py is adjustText 1.4.0 with a numpy pair search in place of scipy's KDTree.
+    # app/_adjusttext.py is adjustText 1.4.0 with a numpy pair search in place of scipy's KDTree and a
+    # table of pairs in place of a pairwise comparison: the same places.
     import adjustText
 
     from scaling_explorer.app import layers
 
     def placed():
+        # Each page at its own sizes, placed afresh: not from the places the process already keeps.
+        monkeypatch.setattr(layers.LabelsLayer, "placements", {})
         app = Explorer()
         app.bridge.viewport_height, app.bridge.width = 800, 700  # a re-placement at a second size too
         app.figure.canvas.draw()

@@ -1,6 +1,8 @@
 # ruff: noqa
-"""adjustText 1.4.0 (Ilya Flyamer, MIT licence below), vendored with one change: ``explode`` finds the
-pairs of nearby texts with numpy instead of ``scipy.spatial.KDTree``.
+"""adjustText 1.4.0 (Ilya Flyamer, MIT licence below), vendored with two changes: ``explode`` finds the
+pairs of nearby texts with numpy instead of ``scipy.spatial.KDTree``; and the pairs that overlap in both x
+and y are picked through a table of pairs (``_rows_in_both``), not by comparing every x pair with every
+y pair: that comparison was half of a placement's CPU time, and the rows picked, so the places, are the same.
 
 Why: adjustText imports ``scipy.spatial`` at its top for that one query, and with it scipy.special,
 scipy.linalg and scipy.sparse: about 14.5 MiB in every page's kernel (USS, measured with a pool of
@@ -332,6 +334,15 @@ def get_2d_coordinates(objs, ax):
     return coords
 
 
+def _rows_in_both(first, second, shape):
+    """(vendored) The index pairs of ``first`` that are also in ``second``, in ``first``'s order: what
+    ``first[(first[:, None] == second).all(-1).any(-1)]`` selects, through a ``shape`` table of the pairs
+    instead of comparing every pair with every other (the same rows, so the same sums after)."""
+    member = np.zeros(shape, dtype=bool)
+    member[second[:, 0], second[:, 1]] = True
+    return first[member[first[:, 0], first[:, 1]]]
+
+
 def get_shifts_texts(coords):
     N = coords.shape[0]
     xoverlaps = overlap_intervals(
@@ -342,7 +353,7 @@ def get_shifts_texts(coords):
         coords[:, 2], coords[:, 3], coords[:, 2], coords[:, 3]
     )
     yoverlaps = yoverlaps[yoverlaps[:, 0] != yoverlaps[:, 1]]
-    overlaps = yoverlaps[(yoverlaps[:, None] == xoverlaps).all(-1).any(-1)]
+    overlaps = _rows_in_both(yoverlaps, xoverlaps, (N, N))
     if len(overlaps) == 0:
         return np.zeros((coords.shape[0])), np.zeros((coords.shape[0]))
     diff = coords[overlaps[:, 1]] - coords[overlaps[:, 0]]
@@ -362,7 +373,7 @@ def get_shifts_extra(coords, extra_coords):
     yoverlaps = overlap_intervals(
         coords[:, 2], coords[:, 3], extra_coords[:, 2], extra_coords[:, 3]
     )
-    overlaps = yoverlaps[(yoverlaps[:, None] == xoverlaps).all(-1).any(-1)]
+    overlaps = _rows_in_both(yoverlaps, xoverlaps, (N, extra_coords.shape[0]))
 
     if len(overlaps) == 0:
         return np.zeros((coords.shape[0])), np.zeros((coords.shape[0]))
