@@ -1,10 +1,10 @@
 """Kernel-side cost of one arrival on a preheated kernel, this tree against an earlier commit, in one run.
 
-Usage: ``.venv/bin/python benchmarks/bench_arrival.py [--baseline HEAD~1] [--rounds 5] [--width 890]``.
+Usage: ``.venv/bin/python benchmarks/bench_arrival.py [--baseline HEAD~1] [--rounds 5] [--width 930]``.
 
 A preheated kernel has imported the app and built the page before anyone comes (Voila runs the
 notebook). What a visitor then costs the kernel, as recorded from Chromium (``protocol_client.py``):
-the page bridge reports the column's width (``--width``, 890 px in a 1280x800 window; the figure
+the page bridge reports the column's width (``--width``, 930 px in a 1280x800 window; the figure
 re-lays itself out and places the model labels for that size), the first full render, its PNG, and
 the second full render the browser's ``refresh`` asks for. Prints median CPU seconds of each part
 and the USS of the process once the page is built. Rounds alternate between the trees. Never fails
@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 
 from bench_step import ROOT, export_tree
+
+from scaling_explorer.app.explorer import FIRST_FIGURE_PX
 
 PROBE = r"""
 import json, sys, time
@@ -63,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="HEAD~1", help="commit to compare with")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--width", type=int, default=890, help="the bridge's width in CSS px")
+    parser.add_argument("--width", type=int, default=FIRST_FIGURE_PX[0] + 4, help="the bridge's width in CSS px")
     args = parser.parse_args()
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -35,10 +35,12 @@ from urllib.parse import urljoin, urlparse
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from scaling_explorer.app.explorer import FIRST_FIGURE_PX
+
 CONTROL_VERSION, WIDGET_VERSION = "1.0.0", "2.1.0"  # ipywidgets 8's control and widget protocols
 PROTOCOL = "v1.kernel.websocket.jupyter.org"
 STEP_DEX = 0.05  # the budget slider's step (app/controls.py)
-BRIDGE_WIDTH, VIEWPORT_HEIGHT = 890, 800  # what the page bridge reported in Chromium at 1280x800
+BRIDGE_WIDTH, VIEWPORT_HEIGHT = FIRST_FIGURE_PX[0] + 4, 800  # what the page bridge reports in Chromium at 1280x800
 
 
 # ---------------------------------------------------------------------------------------- framing

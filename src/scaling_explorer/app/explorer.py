@@ -130,6 +130,12 @@ when it will serve many inference requests (Sardana, Portes, Doubov &amp; Frankl
 """
 
 
+#: The figure's size in CSS px on a page in a 1280x800 window (the page bridge reports 4 px more width,
+#: :meth:`PlotsView.resize`). The page is built at it (:class:`Explorer`); ``tests/test_page_layout.py``
+#: checks that Chromium gives it, so a change of the page's CSS cannot leave it stale unnoticed.
+FIRST_FIGURE_PX = (926, 481)
+
+
 def _canvas(width_px: int = 1000, height_px: int = 560) -> Figure:
     """A figure on its own ipympl canvas, not registered with pyplot (so it is never shown twice)."""
     # Importing ipympl switches matplotlib's backend for the whole session; the app draws on its
@@ -206,10 +212,9 @@ class Explorer:
         self.errors = ErrorSink(raise_errors)
         self.lecture: LecturePanel | None = None
         self.controls = Controls(self.state, self.errors)
-        # Built at the size the page gives it in a 1280x800 window (the bridge reports 890 px; the
-        # figure takes 4 less, PlotsView.resize): a preheated kernel then has the labels placed for
-        # that size, and an arrival there costs no second placement (1 CPU-s; bench_arrival.py).
-        self.figure = _canvas(886, 460)
+        # Built at the size the page gives it in a 1280x800 window: a preheated kernel then has the
+        # labels placed for that size, and an arrival there costs no second placement.
+        self.figure = _canvas(*FIRST_FIGURE_PX)
         self.plots = PlotsView(self.state, self.figure, layers=(*LAYERS_IN_ORDER, MineLayer))
         # Lay out text and ticks now (in a preheated kernel, before anyone visits): the first
         # draw the page asks for is then cheaper.
