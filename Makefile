@@ -26,8 +26,10 @@ hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyte
 	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
 # Two sessions: the headless tests spread over the cores (pytest-xdist), then the browser tests, a file
-# per worker (their servers and Chromium wait more than they compute; Playwright's event loop must not
-# meet the headless tests' asyncio). Both always run; make fails if either does.
+# per worker (Playwright's event loop must not meet the headless tests' asyncio), handed out in the order
+# tests/browser_order.py gives: the hub's file first, so its wait on the idle culler overlaps the others'
+# work. Both always run; make fails if either does. (The hub's tests run beside the headless session
+# made both slower on 2 cores: 240 s headless, 474 s in all, against 181 + 240 s apart.)
 TEST_WORKERS ?= auto
 BROWSER_WORKERS ?= 2
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs, then browser and hub
