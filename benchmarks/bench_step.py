@@ -3,11 +3,12 @@
 Usage: ``.venv/bin/python benchmarks/bench_step.py [--baseline 91d6b4c] [--steps 200] [--rounds 3]``.
 
 Builds the explorer headless (as a Voila kernel does, without the browser) in a subprocess per
-tree, draws once, then times steps: a budget slider step (the blitted fast path), a law toggle
-and a band change (full redraws), and, where the tree has the field, a budget step with 1e13
-tokens of inference demand (inference-aware markers and total FLOPs on the fast path). Rounds
-alternate between the two trees so that load from other processes hits both alike. Prints
-medians of CPU seconds per step, the ratio new / baseline, and demand on / off.
+tree, sizes it as a 1280x800 window does (trees build at different sizes) and draws once, then
+times steps: a budget slider step (the blitted fast path), a law toggle and a band change (full
+redraws), and, where the tree has the field, a budget step with 1e13 tokens of inference demand
+(inference-aware markers and total FLOPs on the fast path). Rounds alternate between the two trees
+so that load from other processes hits both alike. Prints medians of CPU seconds per step, the
+ratio new / baseline, and demand on / off.
 Never fails a build.
 """
 
@@ -24,13 +25,21 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from scaling_explorer.app.explorer import FIRST_FIGURE_PX
+
 ROOT = Path(__file__).resolve().parents[1]
+BRIDGE_WIDTH = FIRST_FIGURE_PX[0] + 4  # what the page bridge reports at 1280x800 (PlotsView.resize takes 4 off)
 
 # Runs inside the tree under test; speaks whichever state API that tree has.
 PROBE = r"""
 import json, math, sys, time
 from scaling_explorer.app import Explorer
 app = Explorer(raise_errors=True)
+# Every tree at the size a 1280x800 window gives the figure (trees build at different sizes; a tree
+# without the page bridge keeps its own).
+bridge = getattr(app, "bridge", None)
+if bridge is not None:
+    bridge.viewport_height, bridge.width = 800, int(sys.argv[2])
 app.figure.canvas.draw()
 c = app.controls
 lo = math.log10(5.76e23)
@@ -79,7 +88,8 @@ def export_tree(rev: str, into: Path) -> Path:
 
 def run_probe(src: Path, steps: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src), "MPLBACKEND": "agg"}
-    out = subprocess.run([sys.executable, "-c", PROBE, str(steps)], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", PROBE, str(steps), str(BRIDGE_WIDTH)], env=env, capture_output=True,
+                         text=True,
                          cwd=tempfile.gettempdir())
     if out.returncode:
         raise RuntimeError(out.stderr.strip().splitlines()[-1])
