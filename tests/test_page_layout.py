@@ -177,9 +177,21 @@ def _open(page, url):
 _UNSCROLL = "() => { for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0; }"
 
 
+_COLUMN = "() => Math.round(document.querySelector('.se-bridge').getBoundingClientRect().width)"
+
+
+def _column_width(page) -> int:
+    """The width in CSS px the page bridge reports to the kernel: the figure's column."""
+    return page.evaluate(_COLUMN)
+
+
 def _figure_settled(page):
     """The figure's box once the kernel has sized it to its column and drawn it, with the page scrolled back
     to its top (taking a picture of the figure scrolls it into view): where it is in the first screen."""
+    def sized():  # until the kernel answers the bridge, the canvas keeps the size the page was built at
+        box = page.locator(CANVAS).first.bounding_box()
+        return box is not None and abs(box["width"] - (max(320, _column_width(page) - 4))) < 1
+    poll(sized, timeout=60, interval=0.25, what="the figure to take its column's width (PlotsView.resize)")
     settled_png(page, timeout=60)
     last = [None]
     page.evaluate(_UNSCROLL)
@@ -211,6 +223,7 @@ def test_the_figure_and_its_legend_are_in_the_first_screen(browser, voila_url, o
         # It takes the column it is given (the controls folded away when presented), and no more.
         assert box["width"] >= _figure_width(width, present) - 24, (name, box)
         if name == "1280x800":  # the size the page is built at, so an arrival there places its labels once
+            assert _column_width(page) - 4 == FIRST_FIGURE_PX[0], _column_width(page)
             assert (round(box["width"]), round(box["height"])) == FIRST_FIGURE_PX, box
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= width + 1, f"{name}: the page scrolls sideways ({scroll_width} px)"
