@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import string
 
+from matplotlib.ticker import FuncFormatter
+
 _WORDS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
@@ -43,8 +45,6 @@ def fmt_power_of_ten(x: float, pos: int | None = None) -> str:
 
 def log_ticks_as_text(*axes) -> None:
     """Label the ticks of each of ``axes`` (``ax.xaxis``, ``ax.yaxis``) with :func:`fmt_power_of_ten`."""
-    from matplotlib.ticker import FuncFormatter
-
     for axis in axes:
         axis.set_major_formatter(FuncFormatter(fmt_power_of_ten))
 
