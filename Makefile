@@ -30,9 +30,13 @@ hub: $(STAMP)  ## JupyterHub for a class on http://127.0.0.1:8930 (deploy/jupyte
 # tests/browser_order.py gives: the hub's file first, so its wait on the idle culler overlaps the others'
 # work. Both always run; make fails if either does. (The hub's tests run beside the headless session
 # made both slower on 2 cores: 240 s headless, 474 s in all, against 181 + 240 s apart.)
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): some hundred processes
+# (pytest workers, kernels, servers, notebook runs) import the package and the tests, and each would compile
+# them again (collection alone 11 s against 7 s per worker).
 TEST_WORKERS ?= auto
 BROWSER_WORKERS ?= 2
 test: $(STAMP)  ## the whole suite: unit, property, CLI, notebooks, docs, then browser and hub
+	export PYTHONDONTWRITEBYTECODE=; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; headless=$$?; \
 	$(BIN)/python -m pytest -n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder -m browser; browser=$$?; \
 	exit $$(( headless || browser ))

@@ -50,6 +50,8 @@ def _execute(path: Path, solutions: bool):
 
 
 INSTRUCTED = [p for p in TEACHING if _solution_cells(nbformat.read(p, as_version=4))]
+# Lines a solution prints only when it has run to its end (the solutions assert their own answers).
+SOLUTION_TEXT = {"06-beyond-chinchilla.ipynb": ("cheapest over the lifetime", "epochs; unlimited data", "Llama 3 8B")}
 
 
 def _ran(path: Path, solutions: bool):
@@ -76,3 +78,6 @@ def test_solutions_run_for_the_instructor(path):
     nb = _ran(path, solutions=True)
     silent = [c.source.splitlines()[2] for c in _solution_cells(nb) if not c.outputs]
     assert not silent, f"{path.name}: solution cells printed nothing with SCALING_EXPLORER_SOLUTIONS=1: {silent}"
+    printed = "".join(o.get("text", "") for c in _solution_cells(nb) for o in c.outputs)
+    missing = [line for line in SOLUTION_TEXT.get(path.name, ()) if line not in printed]
+    assert not missing, f"{path.name}: the solutions did not print {missing}"

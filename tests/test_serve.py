@@ -130,13 +130,15 @@ def test_sigterm_on_make_demo_ends_everything(tmp_path):
     bin_dir = Path(sys.executable).parent
     require((bin_dir / "scaling-explorer").exists(), f"scaling-explorer not installed in {bin_dir}")
     port = free_port()
-    # -o: never rebuild the venv from here; BIN: the environment running the tests.
-    cmd = ["make", "-s", "-o", ".venv/.installed", "demo", f"PORT={port}", f"BIN={bin_dir}"]
+    # -o: never rebuild the venv from here; BIN: the environment running the tests. POOL=1: one preheated
+    # kernel is enough to be signalled, and checks that POOL reaches the server (the default pool without
+    # POOL: test_serve_and_make_demo_share_one_default_pool).
+    cmd = ["make", "-s", "-o", ".venv/.installed", "demo", f"PORT={port}", f"BIN={bin_dir}", "POOL=1"]
     with (tmp_path / "make.log").open("w") as log:
-        proc = _start_and_open_a_kernel(cmd, port, 0, log)
+        proc = _start_and_open_a_kernel(cmd, port, 1, log)
         try:
             kernels, everything = _snapshot(proc)
-            assert "Preheated pool: 4 kernel" in (tmp_path / "make.log").read_text(), "make demo's default pool"
+            assert "Preheated pool: 1 kernel" in (tmp_path / "make.log").read_text(), "make demo's POOL"
             proc.send_signal(signal.SIGTERM)  # GNU make passes SIGTERM on to its recipe
             try:
                 proc.wait(40)
