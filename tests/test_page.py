@@ -50,6 +50,9 @@ def test_page_renders_reacts_and_shows_no_errors(page, voila_url, output_path):
     expect(app).to_be_visible(timeout=90_000)
     expect(page.locator(CANVAS).first).to_be_visible(timeout=30_000)
     expect(page.locator(".noUi-handle").first).to_be_visible()
+    # The "Starting your page" state that came with the first bytes (test_serve.py) has given way to the page.
+    expect(page.locator("#se-starting")).to_be_hidden()
+    assert page.locator("#se-starting").count() == 1
 
     # Opens on Chinchilla's budget; Epoch's refit gives N_opt = 72.3B, D_opt = 1.33T (reference A2).
     row = _budget_row(page)

@@ -226,7 +226,8 @@ def test_a_visitor_never_waits_on_a_pool_kernel_that_is_not_started():
 def test_the_page_says_starting_before_the_kernel_has_run(voila_url):
     """The first bytes of a page whose kernel is still starting already say so (no blank page).
 
-    The session's server has no pool, so this page's kernel starts only when it is asked for."""
+    The session's server has no pool, so this page's kernel starts only when it is asked for. That the state
+    gives way to the page once it has run: test_page.py's first test."""
     with urllib.request.urlopen(voila_url, timeout=120) as r:
         head = b""
         while b"jupyter-config-data" not in head:  # the kernel's id comes once the kernel has started
@@ -236,16 +237,3 @@ def test_the_page_says_starting_before_the_kernel_has_run(voila_url):
         before_kernel = head.split(b"jupyter-config-data")[0].decode()
         assert "Starting your page" in before_kernel and ">Retry<" in before_kernel
         assert "body:has(.se-app) #se-starting { display: none; }" in before_kernel
-
-
-@pytest.mark.browser
-def test_the_starting_state_gives_way_to_the_page(browser, voila_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        page = context.new_page()
-        page.goto(voila_url, timeout=90_000, wait_until="commit")
-        expect(page.locator(".se-app")).to_be_visible(timeout=90_000)
-        expect(page.locator("#se-starting")).to_be_hidden()
-        assert page.locator("#se-starting").count() == 1  # it was there, and is hidden now
-    finally:
-        context.close()
