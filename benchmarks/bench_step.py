@@ -89,8 +89,7 @@ def export_tree(rev: str, into: Path) -> Path:
 def run_probe(src: Path, steps: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src), "MPLBACKEND": "agg"}
     out = subprocess.run([sys.executable, "-c", PROBE, str(steps), str(BRIDGE_WIDTH)], env=env, capture_output=True,
-                         text=True,
-                         cwd=tempfile.gettempdir())
+                         text=True, cwd=tempfile.gettempdir())
     if out.returncode:
         raise RuntimeError(out.stderr.strip().splitlines()[-1])
     return json.loads(out.stdout.strip().splitlines()[-1])

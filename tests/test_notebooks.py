@@ -23,8 +23,12 @@ GUARD = "if SHOW_SOLUTIONS:"
 FLAG = 'SHOW_SOLUTIONS = os.environ.get("SCALING_EXPLORER_SOLUTIONS") == "1"'
 
 
+def _is_solution(cell) -> bool:
+    return cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
+
+
 def _solution_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+    return [c for c in nb.cells if _is_solution(c)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -87,7 +91,7 @@ def _solutions_come_last(nb) -> bool:
     (so with solutions hidden it runs nothing and leaves the kernel as it found it).
     """
     code = [c for c in nb.cells if c.cell_type == "code"]
-    is_solution = ["solution" in c.metadata.get("tags", []) for c in code]
+    is_solution = [_is_solution(c) for c in code]
     if not any(is_solution) or is_solution != sorted(is_solution):
         return False
     words = [w for c, sol in zip(code, is_solution, strict=True) if not sol for w in _code_words(c.source)]
@@ -129,7 +133,7 @@ def test_runs_top_to_bottom_for_a_student_and_then_for_the_instructor(path):
         if path not in SOLUTIONS_LAST:
             return
         switch = nbformat.v4.new_code_cell(f'os.environ["SCALING_EXPLORER_SOLUTIONS"] = "1"\n{FLAG}')
-        solution_cells = [(i, c) for i, c in enumerate(nb.cells) if "solution" in c.metadata.get("tags", [])]
+        solution_cells = [(i, c) for i, c in enumerate(nb.cells) if _is_solution(c)]
         nb.cells.append(switch)  # nbclient stores each cell it runs at its index in the notebook
         client.execute_cell(switch, len(nb.cells) - 1)
         solutions = []
